@@ -1,0 +1,151 @@
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import multer from 'multer';
+import { adminRoutes } from './admin/routes.js';
+import { authRoutes } from './auth/routes.js';
+import { authenticate } from './auth/middleware.js';
+import { caseApiRoutes } from './cases/api-routes.js';
+import { caseRoutes } from './cases/routes.js';
+import { demoRoutes } from './demo/routes.js';
+import { intakeRoutes } from './intake/routes.js';
+import { isHealthy } from './platform/db.js';
+import { AppError, ValidationError } from './platform/errors.js';
+import { csrfContext, isApiRequest, languageMiddleware, verifyCsrf } from './platform/http.js';
+import { translate } from './platform/i18n.js';
+import { openApiRoutes } from './platform/openapi.js';
+import { mountRoutes, type RouteDef } from './platform/routing.js';
+import { uploadError } from './platform/uploads.js';
+import { VIEWS_DIR } from './platform/views.js';
+import type { Services } from './services.js';
+
+const PUBLIC_DIR = path.resolve(VIEWS_DIR, '../public');
+
+/** Every route of the service, in one table (the authorization tests walk it). */
+export function routeTable(services: Services): RouteDef[] {
+  return [
+    ...intakeRoutes(services),
+    ...authRoutes(services),
+    ...caseRoutes(services),
+    ...adminRoutes(services),
+    ...caseApiRoutes(services),
+    ...openApiRoutes(services),
+    ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
+  ];
+}
+
+export function createApp(services: Services): Express {
+  const { config, logger, views } = services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.engine('hbs', views.engine());
+  app.set('view engine', 'hbs');
+  app.set('views', VIEWS_DIR);
+
+  app.use(requestLog(services));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'font-src': ["'self'"],
+          'connect-src': ["'self'"],
+          'object-src': ["'none'"],
+          'base-uri': ["'none'"],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          ...(config.cookieSecure ? { 'upgrade-insecure-requests': [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.cookieSecure ? { maxAge: 31536000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
+
+  app.get('/healthz', async (_req, res) => {
+    const ok = await isHealthy(services.db);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+  });
+
+  app.use(languageMiddleware(config));
+  app.use(authenticate(services.auth, config));
+  app.use('/api', express.json({ limit: '200kb' }));
+  app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 200 }));
+  app.use((req, res, next) => {
+    res.locals.currentPath = req.path;
+    res.locals.organisation = config.organisation;
+    res.locals.demo = config.demo;
+    res.locals.user = req.ctx.user;
+    if (!isApiRequest(req)) res.locals.otherLanguages = req.ctx.lang === 'sv' ? [{ code: 'en', name: 'English' }] : [{ code: 'sv', name: 'Svenska' }];
+    next();
+  });
+  const csrf = csrfContext(config);
+  app.use((req, res, next) => (isApiRequest(req) ? next() : csrf(req, res, next)));
+
+  const formCsrf = verifyCsrf(config);
+  const apiCsrf: RequestHandler = (req, res, next) => (req.ctx.authVia === 'session' ? formCsrf(req, res, next) : next());
+  mountRoutes(app, routeTable(services), { formCsrf, apiCsrf });
+
+  app.use((req, _res, next) => next(new AppError(`No page at ${req.path}`, 404, 'not_found')));
+  app.use(errorHandler(services));
+  return app;
+}
+
+function requestLog(services: Services): RequestHandler {
+  const { logger } = services;
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Resident links are secrets: never write them to a log.
+      const url = req.originalUrl.replace(/\/arende\/[^/?#]+/, '/arende/[token]').replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]');
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'debug';
+      logger[level]({ method: req.method, url, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+function errorHandler(services: Services): ErrorRequestHandler {
+  const { logger } = services;
+  return (err, req, res, _next) => {
+    const known = toAppError(err);
+    if (!known) logger.error({ err, url: req.path }, 'unhandled error');
+    const e = known ?? new AppError('Something went wrong on our side. Please try again in a moment.', 500, 'internal_error');
+    if (res.headersSent) return;
+    if (isApiRequest(req)) {
+      res.status(e.status).json({
+        error: e.code,
+        message: e.message,
+        ...(e instanceof ValidationError ? { fields: Object.fromEntries(e.fields.map((f) => [f.field, f.message])), errors: e.fields } : {}),
+      });
+      return;
+    }
+    const lang = req.ctx?.lang ?? 'sv';
+    res.status(e.status).render('error', {
+      lang,
+      title: translate(lang, `errors.page.${e.status}.title`),
+      status: e.status,
+      code: e.code,
+      message: e.status >= 500 ? translate(lang, 'errors.page.500.text') : translate(lang, `errors.page.${e.status}.text`),
+    });
+  };
+}
+
+/** Maps library errors (body parsers, multer) to specific, readable answers. */
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof multer.MulterError) return uploadError(err);
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return new AppError('The request body is too large', 413, 'payload_too_large');
+  if (e?.type === 'entity.parse.failed') return new AppError('The request body is not valid JSON', 400, 'invalid_json');
+  if (e?.type === 'parameters.too.many') return new AppError('The form has too many fields', 413, 'payload_too_large');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(e.message ?? 'Bad request', e.status, 'bad_request');
+  return undefined;
+}

@@ -1,0 +1,124 @@
+import { createHash, randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { ConflictError, NotFoundError } from '../platform/errors.js';
+import { parseOrThrow } from '../platform/validation.js';
+import { ROLES, type AuthUser, type Role } from './roles.js';
+import type { AuthStore } from './store.js';
+
+export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
+
+// argon2id with the library's defaults (64 MiB, t=3, p=4) as OWASP suggests.
+export const hashPassword = (password: string) => argon2.hash(password, { type: argon2.argon2id });
+
+export const newUserSchema = z.object({
+  email: z.email('errors.email_invalid').max(254, 'errors.too_long'),
+  name: z.string().trim().min(1, 'errors.required').max(200, 'errors.too_long'),
+  role: z.enum(ROLES, 'errors.invalid_choice'),
+  password: z.string().min(12, 'errors.password_short').max(200, 'errors.too_long'),
+});
+
+export interface SessionContext {
+  sessionId: string;
+  csrfSecret: string;
+  user: AuthUser;
+}
+
+export function createAuthService(deps: { store: AuthStore; config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours'> }) {
+  const { store, config } = deps;
+  // Verifying against a real hash for unknown e-mails keeps the answer time the
+  // same whether or not an account exists.
+  const dummyHash = hashPassword(randomToken());
+
+  const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
+  const toAuthUser = (u: AuthUser): AuthUser => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+
+  return {
+    async createUser(input: unknown): Promise<AuthUser> {
+      const u = parseOrThrow(newUserSchema, input);
+      if (await store.findUserByEmail(u.email)) throw new ConflictError(`A user with e-mail ${u.email} already exists`, 'user_exists');
+      const row = await store.insertUser({ email: u.email, name: u.name, role: u.role, passwordHash: await hashPassword(u.password) });
+      return toAuthUser(row);
+    },
+
+    /** Checks the password; answers the user or undefined, never why. */
+    async verifyCredentials(email: string, password: string): Promise<AuthUser | undefined> {
+      const user = await store.findUserByEmail(email);
+      const hash = user?.active ? user.password_hash : await dummyHash;
+      let ok = false;
+      try {
+        ok = await argon2.verify(hash, password);
+      } catch {
+        ok = false;
+      }
+      return ok && user?.active ? toAuthUser(user) : undefined;
+    },
+
+    /** A new session with a new id and CSRF secret: the id is never reused across a login. */
+    async startSession(user: AuthUser, previousToken?: string): Promise<{ token: string; session: SessionContext }> {
+      if (previousToken) await store.deleteSession(sha256(previousToken));
+      const token = randomToken();
+      const csrfSecret = randomToken();
+      const sessionId = sha256(token);
+      await store.insertSession({
+        id: sessionId,
+        userId: user.id,
+        csrfSecret,
+        expiresAt: new Date(Date.now() + config.sessionMaxHours * 3_600_000),
+      });
+      return { token, session: { sessionId, csrfSecret, user } };
+    },
+
+    async resumeSession(token: string): Promise<SessionContext | undefined> {
+      const id = sha256(token);
+      const row = await store.findLiveSession(id, idleSince());
+      if (!row) return undefined;
+      // Touch at most once a minute to keep writes off the hot path.
+      if (Date.now() - new Date(row.last_seen_at).getTime() > 60_000) await store.touchSession(id);
+      return { sessionId: id, csrfSecret: row.csrf_secret, user: toAuthUser(row.user) };
+    },
+
+    async endSession(token: string): Promise<void> {
+      await store.deleteSession(sha256(token));
+    },
+
+    async authenticateApiToken(token: string): Promise<AuthUser | undefined> {
+      const found = await store.findUserByApiToken(sha256(token));
+      if (!found) return undefined;
+      await store.touchApiToken(found.tokenId);
+      return toAuthUser(found.user);
+    },
+
+    async createApiToken(email: string, name = ''): Promise<string> {
+      const user = await store.findUserByEmail(email);
+      if (!user || !user.active) throw new NotFoundError(`No active user with e-mail ${email}`);
+      const token = `sc_${randomToken(32)}`;
+      await store.insertApiToken({ userId: user.id, tokenHash: sha256(token), name });
+      return token;
+    },
+
+    async setRole(userId: number, role: Role): Promise<void> {
+      if (!(await store.updateUser(userId, { role }))) throw new NotFoundError('No such user');
+    },
+
+    async setActive(userId: number, active: boolean): Promise<void> {
+      if (!(await store.updateUser(userId, { active }))) throw new NotFoundError('No such user');
+      if (!active) await store.deleteSessionsOfUser(userId);
+    },
+
+    async setPassword(userId: number, password: string): Promise<void> {
+      parseOrThrow(newUserSchema.pick({ password: true }), { password });
+      if (!(await store.updateUser(userId, { password_hash: await hashPassword(password) }))) throw new NotFoundError('No such user');
+      await store.deleteSessionsOfUser(userId);
+    },
+
+    listUsers: () => store.listUsers(),
+    listActiveAgents: () => store.listActiveAgents(),
+    countUsers: () => store.countUsers(),
+    pruneSessions: () => store.deleteExpiredSessions(idleSince()),
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

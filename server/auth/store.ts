@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+import type { AuthUser, Role } from './roles.js';
+
+export interface UserRow extends AuthUser {
+  password_hash: string;
+  active: boolean;
+  created_at: Date;
+}
+
+export interface SessionRow {
+  id: string;
+  user_id: number;
+  csrf_secret: string;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+const USER_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'created_at'] as const;
+
+export function createAuthStore(db: Knex) {
+  return {
+    async findUserByEmail(email: string): Promise<UserRow | undefined> {
+      return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
+    },
+    async findUserById(id: number): Promise<UserRow | undefined> {
+      return db<UserRow>('users').where({ id }).first();
+    },
+    async listUsers(): Promise<Omit<UserRow, 'password_hash'>[]> {
+      return db('users').select(USER_COLUMNS).orderBy([{ column: 'active', order: 'desc' }, 'name']);
+    },
+    async listActiveAgents(): Promise<Pick<UserRow, 'id' | 'name' | 'role'>[]> {
+      return db('users').select('id', 'name', 'role').where({ active: true }).orderBy('name');
+    },
+    async insertUser(u: { email: string; name: string; role: Role; passwordHash: string }): Promise<UserRow> {
+      const [row] = await db('users')
+        .insert({ email: u.email, name: u.name, role: u.role, password_hash: u.passwordHash })
+        .returning('*');
+      return row as UserRow;
+    },
+    async updateUser(id: number, patch: Partial<{ name: string; role: Role; active: boolean; password_hash: string }>): Promise<UserRow | undefined> {
+      const [row] = await db('users').where({ id }).update({ ...patch, updated_at: db.fn.now() }).returning('*');
+      return row as UserRow | undefined;
+    },
+    async countUsers(): Promise<number> {
+      const row = await db('users').count<{ count: string | number }[]>('* as count').first();
+      return Number(row?.count ?? 0);
+    },
+
+    async insertSession(s: { id: string; userId: number; csrfSecret: string; expiresAt: Date }): Promise<void> {
+      await db('sessions').insert({ id: s.id, user_id: s.userId, csrf_secret: s.csrfSecret, expires_at: s.expiresAt });
+    },
+    async findLiveSession(id: string, idleSince: Date): Promise<(SessionRow & { user: UserRow }) | undefined> {
+      const row = await db('sessions as s')
+        .join('users as u', 'u.id', 's.user_id')
+        .where('s.id', id)
+        .andWhere('s.expires_at', '>', db.fn.now())
+        .andWhere('s.last_seen_at', '>', idleSince)
+        .andWhere('u.active', true)
+        .first('s.*', 'u.email', 'u.name', 'u.role');
+      if (!row) return undefined;
+      const { email, name, role, ...session } = row as SessionRow & { email: string; name: string; role: Role };
+      return { ...session, user: { id: session.user_id, email, name, role } as UserRow };
+    },
+    async touchSession(id: string): Promise<void> {
+      await db('sessions').where({ id }).update({ last_seen_at: db.fn.now() });
+    },
+    async deleteSession(id: string): Promise<void> {
+      await db('sessions').where({ id }).delete();
+    },
+    async deleteSessionsOfUser(userId: number): Promise<void> {
+      await db('sessions').where({ user_id: userId }).delete();
+    },
+    async deleteExpiredSessions(idleSince: Date): Promise<number> {
+      return db('sessions').where('expires_at', '<', db.fn.now()).orWhere('last_seen_at', '<', idleSince).delete();
+    },
+
+    async insertApiToken(t: { userId: number; tokenHash: string; name: string }): Promise<number> {
+      const [row] = await db('api_tokens').insert({ user_id: t.userId, token_hash: t.tokenHash, name: t.name }).returning('id');
+      return (row as { id: number }).id;
+    },
+    async findUserByApiToken(tokenHash: string): Promise<{ tokenId: number; user: UserRow } | undefined> {
+      const row = await db('api_tokens as t')
+        .join('users as u', 'u.id', 't.user_id')
+        .where('t.token_hash', tokenHash)
+        .whereNull('t.revoked_at')
+        .andWhere('u.active', true)
+        .first('t.id as token_id', 'u.*');
+      if (!row) return undefined;
+      const { token_id, ...user } = row as UserRow & { token_id: number };
+      return { tokenId: token_id, user };
+    },
+    async touchApiToken(id: number): Promise<void> {
+      await db('api_tokens').where({ id }).update({ last_used_at: db.fn.now() });
+    },
+  };
+}
+
+export type AuthStore = ReturnType<typeof createAuthStore>;

@@ -1,0 +1,138 @@
+import type { Request, Response } from 'express';
+import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { translate } from '../platform/i18n.js';
+import type { RouteDef } from '../platform/routing.js';
+import { sendAttachment } from '../platform/uploads.js';
+import { localizeFieldErrors } from '../platform/validation.js';
+import type { Services } from '../services.js';
+import { allowedTransitions, CHANNELS, STATUSES, type CaseStatus } from './lifecycle.js';
+import { describeEvent } from './timeline.js';
+
+const REFERENCE = /^SC-\d{4}-\d{6,}$/;
+
+type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward';
+
+/** The agent's pages: the queue and a case with its timeline and actions. */
+export function caseRoutes(s: Services): RouteDef[] {
+  const { cases, organisation, auth, attachments } = s;
+
+  const reference = (req: Request) => {
+    const ref = String(req.params.reference);
+    if (!REFERENCE.test(ref)) throw new NotFoundError(`No case ${ref}`);
+    return ref;
+  };
+
+  async function renderCase(req: Request, res: Response, status = 200, form?: { action: CaseAction; error: AppError; values: Record<string, unknown> }) {
+    const lang = req.ctx.lang;
+    const ref = reference(req);
+    const [view, users, departments] = await Promise.all([
+      cases.getForAgent(ref),
+      auth.listActiveAgents(),
+      organisation.listDepartments({ activeOnly: true }),
+    ]);
+    const byMessage = new Map<number, typeof view.attachments>();
+    for (const a of view.attachments) if (a.message_id) byMessage.set(a.message_id, [...(byMessage.get(a.message_id) ?? []), a]);
+    const c = view.case;
+    const errors = form?.error instanceof ValidationError ? localizeFieldErrors(form.error.fields, lang) : {};
+    res.status(status).render('agent/case', {
+      lang,
+      title: `${c.reference} – ${c.subject}`,
+      c,
+      categoryName: c.category_name_sv,
+      timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
+      users: users.map((u) => ({ ...u, selected: u.id === c.assignee_id })),
+      departments,
+      transitions: allowedTransitions(c.status as CaseStatus),
+      replyStatuses: (['waiting', 'open', 'resolved'] as const).filter((st) => st === c.status || allowedTransitions(c.status as CaseStatus).includes(st)),
+      isClosed: c.status === 'closed',
+      done: typeof req.query.klart === 'string' ? translate(lang, `agent.done.${req.query.klart}`) : undefined,
+      form: form
+        ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : form.error.message } }
+        : {},
+    });
+  }
+
+  /** One handler shape for every case action: run it, then back to the case with a confirmation. */
+  const action = (name: CaseAction, run: (ref: string, req: Request) => Promise<unknown>): RouteDef => ({
+    method: 'post',
+    path: `/agent/cases/:reference/${name}`,
+    access: 'agent',
+    summary: `Case action: ${name}`,
+    handler: async (req, res) => {
+      const ref = reference(req);
+      try {
+        await run(ref, req);
+        res.redirect(303, `/agent/cases/${ref}?klart=${name}#${name === 'reply' || name === 'note' ? 'timeline' : 'actions'}`);
+      } catch (err) {
+        if (err instanceof AppError && (err.status === 400 || err.status === 409)) {
+          return renderCase(req, res, err.status, { action: name, error: err, values: req.body ?? {} });
+        }
+        throw err;
+      }
+    },
+  });
+
+  return [
+    {
+      method: 'get',
+      path: '/agent',
+      access: 'agent',
+      summary: 'The queue',
+      handler: async (req, res) => {
+        const lang = req.ctx.lang;
+        let result;
+        let error: string | undefined;
+        try {
+          result = await cases.listQueue(req.query);
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          error = Object.values(localizeFieldErrors(err.fields, lang)).join(' ');
+          result = await cases.listQueue({});
+          res.status(400);
+        }
+        const filter = result.filter;
+        const params = new URLSearchParams();
+        for (const key of ['status', 'channel', 'category'] as const) if (filter[key]) params.set(key, String(filter[key]));
+        const categories = await organisation.listCategories();
+        const now = Date.now();
+        res.render('agent/queue', {
+          lang,
+          title: translate(lang, 'queue.title'),
+          items: result.items.map((i) => ({ ...i, waitingMinutes: Math.max(0, Math.round((now - new Date(i.created_at).getTime()) / 60000)) })),
+          nextUrl: result.next ? `/agent?${new URLSearchParams([...params, ['cursor', result.next]]).toString()}` : undefined,
+          firstUrl: filter.cursor ? `/agent?${params.toString()}` : undefined,
+          filter,
+          statuses: ['active', 'all', ...STATUSES],
+          channels: CHANNELS,
+          categories,
+          error,
+        });
+      },
+    },
+    {
+      method: 'get',
+      path: '/agent/cases/:reference',
+      access: 'agent',
+      summary: 'A case with its whole timeline',
+      handler: (req, res) => renderCase(req, res),
+    },
+    action('reply', (ref, req) => cases.reply(ref, req.ctx.user!, req.body)),
+    action('note', (ref, req) => cases.addNote(ref, req.ctx.user!, req.body)),
+    action('status', (ref, req) => cases.update(ref, req.ctx.user!, { status: req.body?.status ?? '' })),
+    action('assign', (ref, req) =>
+      cases.update(ref, req.ctx.user!, { assigneeId: req.body?.assigneeId === 'me' ? req.ctx.user!.id : (req.body?.assigneeId ?? '') }),
+    ),
+    action('forward', (ref, req) => cases.forward(ref, req.ctx.user!, req.body)),
+    {
+      method: 'get',
+      path: '/agent/attachments/:publicId',
+      access: 'agent',
+      summary: 'Download an attachment',
+      handler: async (req, res) => {
+        const row = await attachments.findByPublicId(String(req.params.publicId));
+        if (!row || !(await attachments.exists(row))) throw new NotFoundError('No such file');
+        sendAttachment(res, row, attachments.pathOf(row.storage_key));
+      },
+    },
+  ];
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { LANGUAGES } from '../platform/i18n.js';
+import { CHANNELS, STATUSES } from './lifecycle.js';
+
+/** Empty form fields arrive as "": treat them as not given. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+export const MESSAGE_MAX = 10_000;
+
+export const phoneSchema = z
+  .string('errors.invalid_type')
+  .trim()
+  .regex(/^\+?[0-9][0-9 ()-]{5,22}$/, 'errors.phone_invalid')
+  .transform((v) => v.replace(/[\s()-]/g, ''));
+
+export const slugSchema = z.string('errors.invalid_type').trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'errors.invalid_choice');
+
+export const newCaseSchema = z
+  .object({
+    name: z.string('errors.required').trim().min(1, 'errors.required').max(200, 'errors.too_long'),
+    email: optional(z.string('errors.invalid_type').trim().max(254, 'errors.too_long').pipe(z.email('errors.email_invalid'))),
+    phone: optional(phoneSchema),
+    category: z.preprocess((v) => (v === '' ? undefined : v), z.string('errors.category_required').pipe(slugSchema)),
+    subject: optional(z.string('errors.invalid_type').trim().max(200, 'errors.too_long')),
+    message: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+    language: optional(z.enum(LANGUAGES, 'errors.invalid_choice')),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.email && !v.phone) ctx.addIssue({ code: 'custom', path: ['email'], message: 'errors.contact_required' });
+  })
+  .meta({ id: 'NewCase' });
+export type NewCaseInput = z.output<typeof newCaseSchema>;
+
+export const followUpSchema = z.object({
+  message: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+});
+
+export const replySchema = z
+  .object({
+    body: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long'),
+    status: optional(z.enum(['open', 'waiting', 'resolved'], 'errors.invalid_choice')),
+  })
+  .meta({ id: 'Reply' });
+
+export const noteSchema = z
+  .object({ body: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long') })
+  .meta({ id: 'Note' });
+
+export const caseUpdateSchema = z
+  .object({
+    status: optional(z.enum(STATUSES, 'errors.invalid_choice')),
+    assigneeId: z.preprocess(
+      (v) => (v === '' || v === 'none' ? null : v),
+      z.union([z.coerce.number('errors.invalid_choice').int('errors.invalid_choice').positive('errors.invalid_choice'), z.null()]).optional(),
+    ),
+  })
+  .refine((v) => v.status !== undefined || v.assigneeId !== undefined, { message: 'errors.nothing_to_change', path: ['status'] })
+  .meta({ id: 'CaseUpdate' });
+
+export const forwardSchema = z
+  .object({
+    department: z.preprocess((v) => (v === '' ? undefined : v), z.string('errors.department_required').pipe(slugSchema)),
+    note: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+  })
+  .meta({ id: 'Forward' });
+
+export const queueQuerySchema = z.object({
+  status: optional(z.enum([...STATUSES, 'active', 'all'], 'errors.invalid_choice')),
+  channel: optional(z.enum(CHANNELS, 'errors.invalid_choice')),
+  category: optional(slugSchema),
+  cursor: optional(z.string().max(200, 'errors.too_long')),
+  limit: optional(z.coerce.number('errors.invalid_type').int().min(1, 'errors.invalid').max(100, 'errors.too_long')),
+});
+export type QueueQuery = z.output<typeof queueQuerySchema>;

@@ -1,0 +1,480 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { AttachmentService, IncomingFile, PreparedAttachment } from '../attachments/service.js';
+import type { AuthUser } from '../auth/roles.js';
+import type { MailComposer } from '../mail/compose.js';
+import type { MailStore, NewOutboxMail } from '../mail/store.js';
+import type { OrganisationStore } from '../organisation/store.js';
+import { NotFoundError, ValidationError } from '../platform/errors.js';
+import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
+import { translate } from '../platform/i18n.js';
+import { parseOrThrow, toFieldErrors } from '../platform/validation.js';
+import type { ResidentStore } from '../residents/store.js';
+import {
+  ACTIVE_STATUSES,
+  assertTransition,
+  ConflictErrorForClosed,
+  statusAfterResidentMessage,
+  type CaseStatus,
+  type Channel,
+} from './lifecycle.js';
+import { createReferenceAllocator } from './reference.js';
+import {
+  caseUpdateSchema,
+  followUpSchema,
+  forwardSchema,
+  newCaseSchema,
+  noteSchema,
+  queueQuerySchema,
+  replySchema,
+} from './schemas.js';
+import type { CaseEventRow, CaseRow, CaseStore, NewCaseEvent } from './store.js';
+
+export interface CaseServiceDeps {
+  db: Knex;
+  cases: CaseStore;
+  residents: ResidentStore;
+  organisation: OrganisationStore;
+  attachments: AttachmentService;
+  mail: MailStore;
+  composer: MailComposer;
+  bus: CaseEventBus;
+}
+
+export interface CreatedCase {
+  id: number;
+  reference: string;
+  token: string;
+  statusUrl: string;
+  status: CaseStatus;
+  createdAt: Date;
+}
+
+/** 256 random bits: a resident's private link to their case. */
+const newResidentToken = () => randomBytes(32).toString('base64url');
+
+const subjectFrom = (message: string) => {
+  const firstLine = message.split(/\r?\n/).find((l) => l.trim()) ?? message;
+  return firstLine.trim().length > 80 ? `${firstLine.trim().slice(0, 77)}…` : firstLine.trim();
+};
+
+export function encodeCursor(row: { created_at: Date; id: number }): string {
+  return Buffer.from(`${new Date(row.created_at).toISOString()}|${row.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|(\d{1,18})$/.exec(text);
+  const createdAt = m ? new Date(m[1]!) : undefined;
+  if (!m || !createdAt || Number.isNaN(createdAt.getTime())) {
+    throw new ValidationError([{ field: 'cursor', code: 'errors.cursor_invalid', message: 'The cursor is not one this API gave out' }]);
+  }
+  return { createdAt, id: Number(m[2]) };
+}
+
+export function createCaseService(deps: CaseServiceDeps) {
+  const { db, cases, residents, organisation, attachments, mail, composer, bus } = deps;
+  const references = createReferenceAllocator(db);
+
+  /**
+   * Runs one change to one case: lock the row, apply `fn` (which writes the
+   * case and its events through `tx`), commit, then publish the events.
+   */
+  async function change(
+    find: (trx: Knex.Transaction) => Promise<CaseRow | undefined>,
+    fn: (tx: ChangeContext) => Promise<void>,
+  ): Promise<CaseRow> {
+    const written: CaseEventRow[] = [];
+    let updated: CaseRow | undefined;
+    let mailQueued = false;
+    await db.transaction(async (trx) => {
+      const current = await find(trx);
+      if (!current) throw new NotFoundError('No such case');
+      updated = current;
+      const tx: ChangeContext = {
+        trx,
+        current,
+        async event(e) {
+          const row = await cases.insertEvent(trx, current.id, e);
+          written.push(row);
+          return row;
+        },
+        async update(patch) {
+          updated = await cases.updateCase(trx, current.id, patch);
+          return updated;
+        },
+        async queueMail(m) {
+          await mail.enqueue(trx, m);
+          mailQueued = true;
+        },
+      };
+      await fn(tx);
+      if (!written.length) return;
+      if (updated === current) updated = await cases.updateCase(trx, current.id, {});
+    });
+    bus.publish(written.map((e) => toCommitted(e, updated!.reference)));
+    if (mailQueued) bus.mailQueued();
+    return updated!;
+  }
+
+  async function activeDepartmentBySlug(slug: string) {
+    const dep = await organisation.findDepartmentBySlug(slug);
+    if (!dep || !dep.active) {
+      throw new ValidationError([{ field: 'department', code: 'errors.department_unknown', message: `There is no department "${slug}"` }]);
+    }
+    return dep;
+  }
+
+  async function residentEmailOf(c: CaseRow): Promise<{ email: string | null; name: string }> {
+    const r = await db('residents').where({ id: c.resident_id }).first('email', 'name');
+    return { email: (r?.email as string | null) ?? null, name: (r?.name as string) ?? '' };
+  }
+
+  return {
+    /** A new case from the web form or the API. Everything is written, or nothing. */
+    async createCase(input: unknown, opts: { channel: Channel; files?: IncomingFile[]; language?: string }): Promise<CreatedCase> {
+      // Report every problem at once: the schema's, and an unknown topic.
+      const parsed = newCaseSchema.safeParse(input);
+      const slug = parsed.success ? parsed.data.category : (input as { category?: unknown } | null)?.category;
+      const category = typeof slug === 'string' && slug ? await organisation.findCategoryBySlug(slug.trim().toLowerCase()) : undefined;
+      const fieldErrors = parsed.success ? [] : toFieldErrors(parsed.error);
+      if ((!category || !category.active) && typeof slug === 'string' && slug && !fieldErrors.some((f) => f.field === 'category')) {
+        fieldErrors.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
+      }
+      if (fieldErrors.length || !parsed.success || !category) throw new ValidationError(fieldErrors);
+      const v = parsed.data;
+      const prepared: PreparedAttachment[] = opts.files?.length ? await attachments.prepare(opts.files) : [];
+      const language = v.language ?? opts.language ?? 'sv';
+      const reference = await references.next();
+      const token = newResidentToken();
+      const subject = v.subject ?? subjectFrom(v.message);
+      const ack = v.email
+        ? composer.acknowledgement({ id: 0, reference, subject, language, resident_token: token }, v.email, v.name)
+        : undefined;
+
+      let created: { case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number };
+      try {
+        const fields = {
+          reference,
+          channel: opts.channel,
+          categoryId: category.id,
+          subject,
+          language,
+          token,
+          body: v.message,
+          payload: { channel: opts.channel, category: category.slug, subject, attachments: prepared.length },
+          ack,
+        };
+        if (v.email && !prepared.length) {
+          // The common case is one statement, atomic on its own: no BEGIN/COMMIT round trips.
+          created = await insertNewCase(db, { ...fields, resident: { name: v.name, email: v.email, phone: v.phone ?? null } });
+        } else {
+          created = await db.transaction(async (trx) => {
+            const resident = v.email
+              ? { name: v.name, email: v.email, phone: v.phone ?? null }
+              : { id: (await residents.findOrCreate(trx, { name: v.name, phone: v.phone ?? null })).id };
+            const row = await insertNewCase(trx, { ...fields, resident });
+            if (prepared.length) {
+              await attachments.insertMany(trx, prepared.map((p) => ({ ...p, case_id: row.case_id, message_id: row.message_id })));
+            }
+            return row;
+          });
+        }
+      } catch (err) {
+        await attachments.discard(prepared);
+        throw err;
+      }
+      bus.publish([
+        {
+          id: created.event_id,
+          caseId: created.case_id,
+          reference,
+          type: 'case.created',
+          actorType: 'resident',
+          actorId: null,
+          internal: false,
+          payload: { channel: opts.channel, category: category.slug, subject },
+          createdAt: created.event_created_at,
+        },
+      ]);
+      if (ack) bus.mailQueued();
+      return { id: created.case_id, reference, token, statusUrl: composer.statusUrl(token), status: 'new', createdAt: created.created_at };
+    },
+
+    async listQueue(query: unknown) {
+      const q = parseOrThrow(queueQuerySchema, query);
+      const statuses: readonly CaseStatus[] =
+        !q.status || q.status === 'active' ? ACTIVE_STATUSES : q.status === 'all' ? ['new', 'open', 'waiting', 'forwarded', 'resolved', 'closed'] : [q.status];
+      const limit = q.limit ?? 25;
+      const rows = await cases.listQueue({
+        statuses,
+        ...(q.channel ? { channel: q.channel } : {}),
+        ...(q.category ? { categorySlug: q.category } : {}),
+        ...(q.cursor ? { after: decodeCursor(q.cursor) } : {}),
+        limit: limit + 1,
+      });
+      const items = rows.slice(0, limit);
+      const next = rows.length > limit ? encodeCursor(items[items.length - 1]!) : null;
+      return { items, next, filter: { ...q, status: q.status ?? 'active' } };
+    },
+
+    /** Everything an agent sees on a case: details, the whole timeline and the files. */
+    async getForAgent(reference: string) {
+      const c = await cases.findByReference(reference);
+      if (!c) throw new NotFoundError(`No case ${reference}`);
+      const [summary, timeline, files] = await Promise.all([
+        cases.caseSummary(c.id),
+        cases.timeline(c.id, { includeInternal: true }),
+        attachments.listForCase(c.id),
+      ]);
+      return { case: summary as CaseRow & Record<string, unknown>, timeline, attachments: files };
+    },
+
+    /** What the resident's private link shows: status and the conversation, never internal notes. */
+    async getForResident(token: string) {
+      const c = await cases.findByToken(token);
+      if (!c) throw new NotFoundError('No such case');
+      const [summary, timeline, files] = await Promise.all([
+        cases.caseSummary(c.id),
+        cases.timeline(c.id, { includeInternal: false }),
+        attachments.listForCase(c.id),
+      ]);
+      const conversation = timeline.filter((e) => e.message_kind === 'resident' || e.message_kind === 'reply');
+      const visibleMessageIds = new Set(conversation.map((e) => e.message_id));
+      return {
+        case: summary as CaseRow & Record<string, unknown>,
+        conversation,
+        attachments: files.filter((f) => f.message_id !== null && visibleMessageIds.has(f.message_id)),
+      };
+    },
+
+    /** A resident writes again through their link. Reopens a case that waited on them or was resolved. */
+    async addResidentMessage(token: string, input: unknown, files: IncomingFile[] = []) {
+      const v = parseOrThrow(followUpSchema, input);
+      const existing = await cases.findByToken(token);
+      if (!existing) throw new NotFoundError('No such case');
+      statusAfterResidentMessage(existing.status); // refuses a closed case before files are kept
+      const prepared = files.length ? await attachments.prepare(files) : [];
+      try {
+        return await change(
+          (trx) => cases.lockByToken(trx, token),
+          async (tx) => {
+            const next = statusAfterResidentMessage(tx.current.status);
+            const ev = await tx.event({ type: 'message.received', actorType: 'resident', payload: { channel: 'web' } });
+            const messageId = await cases.insertMessage(tx.trx, { caseId: tx.current.id, eventId: ev.id, kind: 'resident', channel: 'web', body: v.message });
+            if (prepared.length) {
+              await attachments.insertMany(tx.trx, prepared.map((p) => ({ ...p, case_id: tx.current.id, message_id: messageId })));
+            }
+            const patch: Partial<CaseRow> = { resident_message_count: tx.current.resident_message_count + 1 };
+            if (next !== tx.current.status) {
+              await tx.event({ type: 'status.changed', actorType: 'resident', payload: { from: tx.current.status, to: next, reason: 'resident_reply' } });
+              Object.assign(patch, { status: next }, reopenPatch(tx.current));
+            }
+            await tx.update(patch);
+          },
+        );
+      } catch (err) {
+        await attachments.discard(prepared);
+        throw err;
+      }
+    },
+
+    /** An agent answers the resident: the reply is mailed and shows on the resident's page. */
+    async reply(reference: string, actor: AuthUser, input: unknown) {
+      const v = parseOrThrow(replySchema, input);
+      const target = v.status ?? 'waiting';
+      return change(
+        (trx) => cases.lockByReference(trx, reference),
+        async (tx) => {
+          const c = tx.current;
+          if (c.status === 'closed') throw new ConflictErrorForClosed();
+          if (target !== c.status) assertTransition(c.status, target);
+          const ev = await tx.event({ type: 'reply.sent', actorType: 'user', actorId: actor.id, payload: { channel: 'email' } });
+          await cases.insertMessage(tx.trx, { caseId: c.id, eventId: ev.id, kind: 'reply', authorId: actor.id, channel: 'email', body: v.body });
+          const patch: Partial<CaseRow> = { agent_reply_count: c.agent_reply_count + 1 };
+          if (!c.first_response_at) patch.first_response_at = ev.created_at;
+          if (c.assignee_id === null) patch.assignee_id = actor.id;
+          if (target !== c.status) {
+            await tx.event({ type: 'status.changed', actorType: 'user', actorId: actor.id, payload: { from: c.status, to: target } });
+            Object.assign(patch, statusPatch({ ...c, agent_reply_count: c.agent_reply_count + 1 }, target, ev.created_at));
+          }
+          await tx.update(patch);
+          const resident = await residentEmailOf(c);
+          if (resident.email) await tx.queueMail(composer.reply(c, resident.email, v.body, actor.name));
+        },
+      );
+    },
+
+    /** An internal note: staff only, never shown or sent to the resident. */
+    async addNote(reference: string, actor: AuthUser, input: unknown) {
+      const v = parseOrThrow(noteSchema, input);
+      return change(
+        (trx) => cases.lockByReference(trx, reference),
+        async (tx) => {
+          const ev = await tx.event({ type: 'note.added', actorType: 'user', actorId: actor.id, internal: true });
+          await cases.insertMessage(tx.trx, { caseId: tx.current.id, eventId: ev.id, kind: 'note', authorId: actor.id, channel: 'internal', body: v.body });
+        },
+      );
+    },
+
+    /** Status and/or assignment, as one change. Invalid transitions are refused (409) and nothing is written. */
+    async update(reference: string, actor: AuthUser, input: unknown) {
+      const v = parseOrThrow(caseUpdateSchema, input);
+      let assignee: { id: number; name: string } | null | undefined;
+      if (v.assigneeId !== undefined && v.assigneeId !== null) {
+        const user = await db('users').where({ id: v.assigneeId, active: true }).first('id', 'name');
+        if (!user) throw new ValidationError([{ field: 'assigneeId', code: 'errors.assignee_unknown', message: 'There is no active user with that id' }]);
+        assignee = user as { id: number; name: string };
+      } else if (v.assigneeId === null) {
+        assignee = null;
+      }
+      return change(
+        (trx) => cases.lockByReference(trx, reference),
+        async (tx) => {
+          const c = tx.current;
+          const patch: Partial<CaseRow> = {};
+          if (v.status !== undefined && v.status !== c.status) {
+            assertTransition(c.status, v.status);
+            const at = new Date();
+            await tx.event({ type: 'status.changed', actorType: 'user', actorId: actor.id, payload: { from: c.status, to: v.status } });
+            Object.assign(patch, statusPatch(c, v.status, at));
+          } else if (v.status !== undefined && v.assigneeId === undefined) {
+            assertTransition(c.status, v.status); // same status: says "already …"
+          }
+          if (assignee !== undefined && (assignee?.id ?? null) !== c.assignee_id) {
+            if (c.status === 'closed') throw new ConflictErrorForClosed();
+            await tx.event({ type: 'assignment.changed', actorType: 'user', actorId: actor.id, payload: { from: c.assignee_id, to: assignee?.id ?? null, toName: assignee?.name ?? null } });
+            patch.assignee_id = assignee?.id ?? null;
+          }
+          if (Object.keys(patch).length) await tx.update(patch);
+        },
+      );
+    },
+
+    /** Hands the case to a department with a note for them; the department is mailed if it has an address. */
+    async forward(reference: string, actor: AuthUser, input: unknown) {
+      const v = parseOrThrow(forwardSchema, input);
+      const dep = await activeDepartmentBySlug(v.department);
+      return change(
+        (trx) => cases.lockByReference(trx, reference),
+        async (tx) => {
+          const c = tx.current;
+          assertTransition(c.status, 'forwarded');
+          await tx.event({
+            type: 'case.forwarded',
+            actorType: 'user',
+            actorId: actor.id,
+            internal: true,
+            payload: { from: c.status, departmentId: dep.id, departmentName: dep.name, note: v.note },
+          });
+          await tx.event({ type: 'status.changed', actorType: 'user', actorId: actor.id, payload: { from: c.status, to: 'forwarded' } });
+          await tx.update({ status: 'forwarded', department_id: dep.id, forward_count: c.forward_count + 1 });
+          if (dep.email) await tx.queueMail(composer.handover(c, dep.email, dep.name, v.note, actor.name));
+        },
+      );
+    },
+  };
+}
+
+interface ChangeContext {
+  trx: Knex.Transaction;
+  current: CaseRow;
+  event(e: NewCaseEvent): Promise<CaseEventRow>;
+  update(patch: Partial<CaseRow>): Promise<CaseRow>;
+  queueMail(m: NewOutboxMail): Promise<void>;
+}
+
+/** The metric columns a status change sets, so statistics never rescan events. */
+function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
+  const patch: Partial<CaseRow> = { status: to };
+  if (to === 'resolved') {
+    patch.resolved_at = at;
+    patch.resolved_at_first_contact =
+      c.agent_reply_count <= 1 && c.resident_message_count <= 1 && c.forward_count === 0 && c.reopen_count === 0;
+  }
+  if (to === 'closed') patch.closed_at = at;
+  if (c.status === 'resolved' && to === 'open') Object.assign(patch, reopenPatch(c));
+  return patch;
+}
+
+function reopenPatch(c: CaseRow): Partial<CaseRow> {
+  return c.status === 'resolved' ? { resolved_at: null, resolved_at_first_contact: null, reopen_count: c.reopen_count + 1 } : {};
+}
+
+function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {
+  return {
+    id: e.id,
+    caseId: e.case_id,
+    reference,
+    type: e.type,
+    actorType: e.actor_type,
+    actorId: e.actor_id,
+    internal: e.internal,
+    payload: e.payload,
+    createdAt: e.created_at,
+  };
+}
+
+/**
+ * A new case in one statement: resident, case, first event, first message and
+ * acknowledgement mail. One round trip keeps intake fast under load, and a
+ * single statement is all-or-nothing on its own.
+ */
+async function insertNewCase(
+  trx: Knex,
+  p: {
+    resident: { name: string; email: string; phone: string | null } | { id: number };
+    reference: string;
+    channel: Channel;
+    categoryId: number;
+    subject: string;
+    language: string;
+    token: string;
+    body: string;
+    payload: Record<string, unknown>;
+    ack: NewOutboxMail | undefined;
+  },
+) {
+  const bindings: Knex.RawBinding[] = [];
+  let residentCte: string;
+  if ('id' in p.resident) {
+    residentCte = `r AS (SELECT CAST(? AS bigint) AS id)`;
+    bindings.push(p.resident.id);
+  } else {
+    residentCte = `r AS (
+      INSERT INTO residents (name, email, phone) VALUES (?, ?, ?)
+      ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
+      DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
+      RETURNING id)`;
+    bindings.push(p.resident.name, p.resident.email, p.resident.phone);
+  }
+  bindings.push(p.reference, p.channel, p.categoryId, p.subject, p.language, p.token);
+  bindings.push(JSON.stringify(p.payload));
+  bindings.push(p.channel, p.body);
+  let outboxCte = '';
+  if (p.ack) {
+    outboxCte = `, o AS (
+      INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id)
+      SELECT c.id, ?, ?, ?, ?, ? FROM c RETURNING id)`;
+    bindings.push(p.ack.kind, p.ack.to_address, p.ack.subject, p.ack.text_body, p.ack.message_id);
+  }
+  const { rows } = await trx.raw<{ rows: { case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number }[] }>(
+    `WITH ${residentCte},
+     c AS (
+       INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count)
+       SELECT ?, 'new', ?, ?, r.id, ?, ?, ?, 1 FROM r
+       RETURNING id, created_at),
+     e AS (
+       INSERT INTO case_events (case_id, type, actor_type, payload)
+       SELECT c.id, 'case.created', 'resident', CAST(? AS jsonb) FROM c
+       RETURNING id, case_id, created_at),
+     m AS (
+       INSERT INTO messages (case_id, event_id, kind, channel, body)
+       SELECT e.case_id, e.id, 'resident', ?, ? FROM e
+       RETURNING id)
+     ${outboxCte}
+     SELECT c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id FROM c, e, m`,
+    bindings,
+  );
+  return rows[0]!;
+}

@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import { seedReferenceData } from './demo/seed.js';
+import { openDatabase } from './platform/db.js';
+import { AppError, ValidationError } from './platform/errors.js';
+import { createLogger } from './platform/logger.js';
+import { migrateLatest, migrateRollback } from './platform/migrate.js';
+import { createServices, type Services } from './services.js';
+
+interface Command {
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  run(s: Services, values: Record<string, string | boolean | undefined>): Promise<string | void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  migrate: {
+    usage: 'migrate                      apply pending migrations',
+    options: {},
+    async run(s) {
+      const applied = await migrateLatest(s.db);
+      await seedReferenceData(s);
+      return applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date';
+    },
+  },
+  'migrate:rollback': {
+    usage: 'migrate:rollback [--all]     undo the last batch of migrations (or all)',
+    options: { all: { type: 'boolean' } },
+    async run(s, v) {
+      const undone = await migrateRollback(s.db, Boolean(v.all));
+      return undone.length ? `rolled back: ${undone.join(', ')}` : 'nothing to roll back';
+    },
+  },
+  'user:create': {
+    usage: 'user:create --email E --role agent|manager|admin --password P [--name N]',
+    options: { email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+    async run(s, v) {
+      await migrateLatest(s.db);
+      const email = String(v.email ?? '');
+      const user = await s.auth.createUser({ email, role: v.role, password: v.password, name: v.name ?? email.split('@')[0] ?? email });
+      return `created ${user.role} ${user.email} (id ${user.id})`;
+    },
+  },
+  'token:create': {
+    usage: 'token:create --email E [--name N]   prints the new API token alone on its last line',
+    options: { email: { type: 'string' }, name: { type: 'string' } },
+    async run(s, v) {
+      if (typeof v.email !== 'string' || !v.email) throw new ValidationError([{ field: 'email', code: 'errors.required', message: '--email is required' }]);
+      await migrateLatest(s.db);
+      const token = await s.auth.createApiToken(v.email, typeof v.name === 'string' ? v.name : 'cli');
+      return `API token for ${v.email} (shown once; keep it secret):\n${token}`;
+    },
+  },
+};
+
+function usage(): string {
+  return ['Usage: npm run cli -- <command> [options]', '', 'Commands:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`Unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    console.error(`${(err as Error).message}\nUsage: ${command.usage}`);
+    return 2;
+  }
+  const config = loadConfig(process.env, process.env.LOG_LEVEL ? {} : { logLevel: 'warn' });
+  const database = await openDatabase(config);
+  const services = createServices({ config, db: database.knex, logger: createLogger(config) });
+  try {
+    const out = await command.run(services, values);
+    if (out) console.log(out);
+    return 0;
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      console.error(`Invalid input:\n${err.fields.map((f) => `  --${f.field}: ${f.message}`).join('\n')}`);
+      return 2;
+    }
+    if (err instanceof AppError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  } finally {
+    services.mail.transport.close();
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  });

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one typed configuration. It is read from the environment once, at start,
+ * and passed down explicitly; nothing else reads process.env.
+ */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** Unset: the embedded PostgreSQL (PGlite) under dataDir. */
+  databaseUrl: string | undefined;
+  dbPoolMax: number;
+  dataDir: string;
+  /** True when running the embedded demo: demo seed and the demo outbox page. */
+  demo: boolean;
+  sessionSecret: string;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  cookieSecure: boolean;
+  trustProxy: boolean | number | string;
+  demoPassword: string | undefined;
+  mail: {
+    /** Unset: messages are written as .eml files under dataDir/outbox. */
+    smtpUrl: string | undefined;
+    from: string;
+    outboxDir: string;
+    pollMs: number;
+    maxAttempts: number;
+  };
+  uploads: {
+    dir: string;
+    maxBytes: number;
+    maxFiles: number;
+  };
+  rateLimits: {
+    /** Requests per window per client address. 0 turns the limit off. */
+    intakePerWindow: number;
+    loginPerWindow: number;
+    windowMs: number;
+  };
+  logLevel: string;
+  organisation: { name: string; phone: string; email: string };
+}
+
+const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
+
+const intFrom = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intFrom(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DB_POOL_MAX: intFrom(16, 1, 200),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DEMO: z.enum(['true', 'false', '1', '0']).optional(),
+  SESSION_SECRET: z.string().optional(),
+  SESSION_IDLE_MINUTES: intFrom(120, 1),
+  SESSION_MAX_HOURS: intFrom(12, 1),
+  COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).optional(),
+  TRUST_PROXY: z.string().optional(),
+  DEMO_PASSWORD: z.string().min(10, 'DEMO_PASSWORD must have at least 10 characters').optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Kontaktcenter Borlänge kommun <kontaktcenter@borlange.example>'),
+  MAIL_POLL_MS: intFrom(2000, 50),
+  MAIL_MAX_ATTEMPTS: intFrom(8, 1, 100),
+  UPLOAD_MAX_BYTES: intFrom(10 * 1024 * 1024, 1),
+  UPLOAD_MAX_FILES: intFrom(5, 0, 50),
+  RATE_LIMIT_INTAKE: intFrom(20, 0),
+  RATE_LIMIT_LOGIN: intFrom(10, 0),
+  RATE_LIMIT_WINDOW_MS: intFrom(15 * 60 * 1000, 1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ORG_NAME: z.string().default('Borlänge kommun'),
+  ORG_PHONE: z.string().default('0243-740 00'),
+  ORG_EMAIL: z.string().default('kontaktcenter@borlange.example'),
+});
+
+export class ConfigError extends Error {}
+
+const truthy = (v: string | undefined) => v === 'true' || v === '1';
+
+/**
+ * Builds the config from an environment. `overrides` lets tests and benchmarks
+ * set values without touching process.env.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const demo = e.DEMO !== undefined ? truthy(e.DEMO) : !e.DATABASE_URL;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const sessionSecret = overrides.sessionSecret ?? resolveSessionSecret(e.SESSION_SECRET, { embedded: !e.DATABASE_URL, dataDir, env: e.NODE_ENV });
+
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolMax: e.DB_POOL_MAX,
+    dataDir,
+    demo,
+    sessionSecret,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    sessionMaxHours: e.SESSION_MAX_HOURS,
+    cookieSecure: e.COOKIE_SECURE !== undefined ? truthy(e.COOKIE_SECURE) : publicUrl.startsWith('https:'),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    demoPassword: e.DEMO_PASSWORD,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      outboxDir: path.join(dataDir, 'outbox'),
+      pollMs: e.MAIL_POLL_MS,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
+    },
+    uploads: {
+      dir: path.join(dataDir, 'attachments'),
+      maxBytes: e.UPLOAD_MAX_BYTES,
+      maxFiles: e.UPLOAD_MAX_FILES,
+    },
+    rateLimits: {
+      intakePerWindow: e.RATE_LIMIT_INTAKE,
+      loginPerWindow: e.RATE_LIMIT_LOGIN,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+    },
+    logLevel: e.LOG_LEVEL,
+    organisation: { name: e.ORG_NAME, phone: e.ORG_PHONE, email: e.ORG_EMAIL },
+  };
+  return { ...config, ...overrides };
+}
+
+function parseTrustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
+/**
+ * A real deployment must bring its own strong secret. The embedded demo may
+ * generate one, kept under the data directory so sessions survive a restart.
+ */
+function resolveSessionSecret(
+  given: string | undefined,
+  ctx: { embedded: boolean; dataDir: string; env: string },
+): string {
+  if (given !== undefined) {
+    if (given.length < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters long.');
+    if (WEAK_SECRETS.has(given.toLowerCase()) || new Set(given).size < 8) {
+      throw new ConfigError('SESSION_SECRET is a default or trivially weak value; generate one with `openssl rand -hex 32`.');
+    }
+    return given;
+  }
+  if (!ctx.embedded) {
+    throw new ConfigError('SESSION_SECRET is required when DATABASE_URL is set (generate one with `openssl rand -hex 32`).');
+  }
+  const file = path.join(ctx.dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(ctx.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,193 @@
+import type { Request, Response } from 'express';
+import { ALLOWED_EXTENSIONS } from '../attachments/service.js';
+import { MESSAGE_MAX } from '../cases/schemas.js';
+import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { translate } from '../platform/i18n.js';
+import { limitPerWindow } from '../platform/rate-limit.js';
+import type { RouteDef } from '../platform/routing.js';
+import { filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
+import { localizeFieldErrors } from '../platform/validation.js';
+import type { Services } from '../services.js';
+
+/** A resident link is 32 random bytes in base64url; anything else is not worth a query. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+const FORM_FIELDS = ['name', 'email', 'phone', 'category', 'subject', 'message'] as const;
+
+/** The resident's side: the start page, the contact form, the receipt and the case link. */
+export function intakeRoutes(s: Services): RouteDef[] {
+  const { config, cases, organisation, attachments } = s;
+  const upload = uploadMiddleware(config);
+  const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
+
+  const uploadHints = (lang: string) => ({
+    types: ALLOWED_EXTENSIONS.join(', '),
+    maxSize: `${Math.round(config.uploads.maxBytes / 1024 / 1024)} MB`,
+    maxFiles: config.uploads.maxFiles,
+    hint: translate(lang, 'form.attachments.hint', {
+      types: ALLOWED_EXTENSIONS.join(', '),
+      max: `${Math.round(config.uploads.maxBytes / 1024 / 1024)} MB`,
+      count: config.uploads.maxFiles,
+    }),
+  });
+
+  async function topics(lang: string) {
+    const rows = await organisation.listCategories({ activeOnly: true });
+    return rows.map((c) => ({
+      slug: c.slug,
+      name: lang === 'sv' ? c.name_sv : c.name_en,
+      description: lang === 'sv' ? c.description_sv : c.description_en,
+    }));
+  }
+
+  async function renderForm(req: Request, res: Response, status: number, values: Record<string, unknown>, error?: ValidationError) {
+    const lang = req.ctx.lang;
+    const errors = error ? localizeFieldErrors(error.fields, lang) : {};
+    const errorList = error
+      ? error.fields.map((f) => ({ field: f.field === 'email' || f.field === '_' ? 'email' : f.field, message: errors[f.field] }))
+      : [];
+    res.status(status).render('resident/contact', {
+      lang,
+      title: translate(lang, 'form.title'),
+      topics: await topics(lang),
+      values,
+      errors,
+      errorList,
+      hasErrors: errorList.length > 0,
+      uploads: uploadHints(lang),
+      messageMax: MESSAGE_MAX,
+    });
+  }
+
+  async function caseByToken(token: string) {
+    if (!TOKEN.test(token)) throw new NotFoundError('No such case');
+    return cases.getForResident(token);
+  }
+
+  async function renderCase(req: Request, res: Response, token: string, status = 200, extra: Record<string, unknown> = {}) {
+    const lang = req.ctx.lang;
+    const view = await caseByToken(token);
+    const files = view.attachments.map((a) => ({ ...a, url: `/arende/${token}/bilagor/${a.public_id}` }));
+    const byMessage = new Map<number, typeof files>();
+    for (const f of files) byMessage.set(f.message_id!, [...(byMessage.get(f.message_id!) ?? []), f]);
+    res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
+    res.status(status).render('resident/case', {
+      lang,
+      title: translate(lang, 'case.title', { reference: view.case.reference }),
+      c: view.case,
+      categoryName: lang === 'sv' ? view.case.category_name_sv : view.case.category_name_en,
+      conversation: view.conversation.map((e) => ({ ...e, fromResident: e.message_kind === 'resident', files: byMessage.get(e.message_id!) ?? [] })),
+      canReply: view.case.status !== 'closed',
+      token,
+      uploads: uploadHints(lang),
+      ...extra,
+    });
+  }
+
+  return [
+    {
+      method: 'get',
+      path: '/',
+      access: 'public',
+      summary: 'Start page: topics and ways to get in touch',
+      handler: async (req, res) => {
+        res.render('resident/home', { lang: req.ctx.lang, title: translate(req.ctx.lang, 'home.title'), topics: await topics(req.ctx.lang) });
+      },
+    },
+    {
+      method: 'get',
+      path: '/kontakt',
+      access: 'public',
+      summary: 'The contact form',
+      handler: async (req, res) => {
+        const topic = typeof req.query.amne === 'string' ? req.query.amne : undefined;
+        await renderForm(req, res, 200, { category: topic });
+      },
+    },
+    {
+      method: 'post',
+      path: '/kontakt',
+      access: 'public',
+      before: [intakeLimit, upload],
+      summary: 'Submit the contact form',
+      handler: async (req, res) => {
+        const body = req.body as Record<string, unknown>;
+        const values = Object.fromEntries(FORM_FIELDS.map((f) => [f, typeof body[f] === 'string' ? body[f] : '']));
+        if (req.uploadError) return renderForm(req, res, 400, values, req.uploadError);
+        try {
+          const created = await cases.createCase(values, { channel: 'web', files: filesOf(req), language: req.ctx.lang });
+          res.redirect(303, `/kvitto/${created.token}`);
+        } catch (err) {
+          if (err instanceof ValidationError) return renderForm(req, res, 400, values, err);
+          throw err;
+        }
+      },
+    },
+    {
+      method: 'get',
+      path: '/kvitto/:token',
+      access: 'resident-link',
+      summary: 'Receipt after submitting',
+      handler: async (req, res) => {
+        const token = String(req.params.token);
+        const view = await caseByToken(token);
+        res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
+        res.render('resident/receipt', {
+          lang: req.ctx.lang,
+          title: translate(req.ctx.lang, 'receipt.title'),
+          c: view.case,
+          link: `${config.publicUrl}/arende/${token}`,
+          mailed: Boolean(view.case.resident_email),
+        });
+      },
+    },
+    {
+      method: 'get',
+      path: '/arende/:token',
+      access: 'resident-link',
+      summary: "The resident's view of their case",
+      handler: async (req, res) => {
+        await renderCase(req, res, String(req.params.token), 200, { sent: req.query.skickat === '1' });
+      },
+    },
+    {
+      method: 'post',
+      path: '/arende/:token',
+      access: 'resident-link',
+      before: [intakeLimit, upload],
+      summary: 'A follow-up message from the resident',
+      handler: async (req, res) => {
+        const token = String(req.params.token);
+        const message = typeof req.body?.message === 'string' ? req.body.message : '';
+        const fail = (err: ValidationError | AppError, status: number) =>
+          renderCase(req, res, token, status, {
+            message,
+            errors: err instanceof ValidationError ? localizeFieldErrors(err.fields, req.ctx.lang) : { message: translate(req.ctx.lang, `errors.${err.code}`) },
+            hasErrors: true,
+          });
+        if (!TOKEN.test(token)) throw new NotFoundError('No such case');
+        if (req.uploadError) return fail(req.uploadError, 400);
+        try {
+          await cases.addResidentMessage(token, { message }, filesOf(req));
+          res.redirect(303, `/arende/${token}?skickat=1#conversation`);
+        } catch (err) {
+          if (err instanceof ValidationError) return fail(err, 400);
+          if (err instanceof AppError && err.status === 409) return fail(err, 409);
+          throw err;
+        }
+      },
+    },
+    {
+      method: 'get',
+      path: '/arende/:token/bilagor/:publicId',
+      access: 'resident-link',
+      summary: 'Download a file from the conversation',
+      handler: async (req, res) => {
+        const view = await caseByToken(String(req.params.token));
+        const row = view.attachments.find((a) => a.public_id === req.params.publicId);
+        if (!row || !(await attachments.exists(row))) throw new NotFoundError('No such file');
+        sendAttachment(res, row, attachments.pathOf(row.storage_key));
+      },
+    },
+  ];
+}

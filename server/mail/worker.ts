@@ -1,0 +1,83 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../platform/logger.js';
+import type { MailTransport } from '../platform/mail.js';
+import type { MailStore } from './store.js';
+
+/**
+ * Sends what the outbox holds. Woken right after a commit that queued mail,
+ * and on a slow timer for retries; a mail that keeps failing is marked failed
+ * after MAIL_MAX_ATTEMPTS with its last error kept.
+ */
+export function createMailWorker(deps: { store: MailStore; transport: MailTransport; config: Pick<Config, 'mail'>; logger: Logger }) {
+  const { store, transport, config, logger } = deps;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+
+  const retryDelayMs = (attempts: number) => Math.min(60 * 60_000, 30_000 * 2 ** (attempts - 1));
+
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      let n: number;
+      do {
+        n = await store.processDue(
+          20,
+          (row) =>
+            transport.send({
+              from: config.mail.from,
+              to: row.to_address,
+              subject: row.subject,
+              text: row.text_body,
+              messageId: row.message_id,
+              inReplyTo: row.in_reply_to,
+            }),
+          retryDelayMs,
+          config.mail.maxAttempts,
+        );
+      } while (n === 20 && !stopped);
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drain()
+      .catch((err: unknown) => logger.warn({ err }, 'mail outbox run failed; will retry'))
+      .finally(() => {
+        running = undefined;
+      });
+  }
+
+  function schedule(): void {
+    timer = setTimeout(() => {
+      kick();
+      if (!stopped) schedule();
+    }, config.mail.pollMs);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      stopped = false;
+      schedule();
+      kick();
+    },
+    kick,
+    /** Resolves once nothing is being sent: for tests and for a clean shutdown. */
+    async idle(): Promise<void> {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      while (running) await running;
+    },
+  };
+}
+
+export type MailWorker = ReturnType<typeof createMailWorker>;

@@ -1,0 +1,54 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LANGUAGES = ['sv', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: Language = 'sv';
+
+const LOCALES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views/locales');
+
+type Flat = Record<string, string>;
+
+function flatten(obj: unknown, prefix = '', out: Flat = {}): Flat {
+  if (obj && typeof obj === 'object') {
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (typeof v === 'string') out[key] = v;
+      else flatten(v, key, out);
+    }
+  }
+  return out;
+}
+
+function loadLocales(): Map<string, Flat> {
+  const map = new Map<string, Flat>();
+  for (const file of readdirSync(LOCALES_DIR).filter((f) => f.endsWith('.json'))) {
+    map.set(file.replace(/\.json$/, ''), flatten(JSON.parse(readFileSync(path.join(LOCALES_DIR, file), 'utf8'))));
+  }
+  return map;
+}
+
+const locales = loadLocales();
+
+export function isLanguage(v: unknown): v is Language {
+  return typeof v === 'string' && (LANGUAGES as readonly string[]).includes(v);
+}
+
+/** Looks a key up in the language, then in Swedish; a missing key shows itself. */
+export function translate(lang: string, key: string, vars: Record<string, unknown> = {}): string {
+  const text = locales.get(lang)?.[key] ?? locales.get(DEFAULT_LANGUAGE)?.[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (vars[name] !== undefined ? String(vars[name]) : m));
+}
+
+export function hasKey(lang: string, key: string): boolean {
+  return locales.get(lang)?.[key] !== undefined;
+}
+
+export function localeKeys(lang: string): string[] {
+  return Object.keys(locales.get(lang) ?? {});
+}
+
+export function textDirection(lang: string): 'ltr' | 'rtl' {
+  return lang === 'ar' ? 'rtl' : 'ltr';
+}

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Request, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import type { IncomingFile } from '../attachments/service.js';
+import type { AttachmentRow } from '../attachments/store.js';
+import type { Config } from '../config.js';
+import { ValidationError } from './errors.js';
+import { translate } from './i18n.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set when the multipart upload itself was refused (too large, too many files). */
+    uploadError?: ValidationError;
+  }
+}
+
+/**
+ * Parses a multipart form with files written to a temporary folder, within the
+ * configured limits. A refused upload becomes a field error on the form rather
+ * than an error page, so the resident keeps what they wrote.
+ */
+export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, field = 'attachments'): RequestHandler {
+  const tmp = path.join(config.dataDir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const parser = multer({
+    dest: tmp,
+    limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 50, fieldSize: 200 * 1024, parts: 100 },
+  }).array(field, Math.max(config.uploads.maxFiles, 0));
+  return (req, res, next) => {
+    parser(req, res, (err: unknown) => {
+      if (err instanceof multer.MulterError) {
+        req.uploadError = uploadError(err, config.uploads);
+        req.files = [];
+        return next();
+      }
+      next(err);
+    });
+  };
+}
+
+export function filesOf(req: Request): IncomingFile[] {
+  return Array.isArray(req.files) ? (req.files as IncomingFile[]) : [];
+}
+
+/** Files are only ever downloaded, typed as we detected them, never rendered inline. */
+export function sendAttachment(res: Response, row: AttachmentRow, filePath: string): void {
+  res.attachment(row.filename);
+  res.type(row.content_type);
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'private, no-store',
+    'Content-Security-Policy': "default-src 'none'; sandbox",
+  });
+  res.sendFile(filePath, { dotfiles: 'deny', headers: { 'Content-Type': row.content_type } });
+}
+
+export function uploadError(err: multer.MulterError, limits?: { maxBytes: number; maxFiles: number }): ValidationError {
+  const code =
+    err.code === 'LIMIT_FILE_SIZE'
+      ? 'errors.attachment_too_large'
+      : err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE'
+        ? 'errors.attachment_too_many'
+        : 'errors.attachment_invalid';
+  const params = limits ? { max: `${Math.round((limits.maxBytes / 1024 / 1024) * 10) / 10} MB`, count: String(limits.maxFiles) } : { max: '', count: '' };
+  return new ValidationError([{ field: 'attachments', code, message: translate('en', code, params), params }]);
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ValidationError, type FieldError } from './errors.js';
+import { translate } from './i18n.js';
+
+/**
+ * Schemas carry locale keys as their messages (for example "errors.required"),
+ * so the same schema serves the API (English text) and the pages (the
+ * reader's language).
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(toFieldErrors(result.error));
+}
+
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const field = issue.path.length ? issue.path.map(String).join('.') : '_';
+    if (seen.has(field)) continue;
+    seen.add(field);
+    const code = issue.message.startsWith('errors.') ? issue.message : keyForIssue(issue);
+    const params = limitsOf(issue);
+    out.push({ field, code, message: translate('en', code, params), params });
+  }
+  return out;
+}
+
+function keyForIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'errors.required' : 'errors.invalid_type';
+    case 'too_big':
+      return 'errors.too_long';
+    case 'too_small':
+      return 'errors.required';
+    case 'unrecognized_keys':
+      return 'errors.unknown_field';
+    case 'invalid_value':
+      return 'errors.invalid_choice';
+    default:
+      return 'errors.invalid';
+  }
+}
+
+function limitsOf(issue: z.core.$ZodIssue): Record<string, string> {
+  if (issue.code === 'too_big' || issue.code === 'too_small') {
+    return { max: String((issue as { maximum?: unknown }).maximum ?? ''), min: String((issue as { minimum?: unknown }).minimum ?? '') };
+  }
+  return {};
+}
+
+/** Re-labels field errors for a page in the reader's language. */
+export function localizeFieldErrors(fields: FieldError[], lang: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fields) out[f.field] = translate(lang, f.code, f.params ?? {});
+  return out;
+}

@@ -1,0 +1,152 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { textDirection, translate } from './i18n.js';
+
+export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+
+type Template = Handlebars.TemplateDelegate;
+
+const TIME_ZONE = 'Europe/Stockholm';
+
+/**
+ * One Handlebars environment for pages, partials and e-mails. Partials are
+ * registered by their path under views/partials ("case-row", "forms/field"), so
+ * a live update can render the same partial the page was rendered with.
+ */
+export class Views {
+  readonly hbs = Handlebars.create();
+  private cache = new Map<string, Template>();
+
+  constructor(private readonly root = VIEWS_DIR) {
+    registerHelpers(this.hbs);
+    const partialsDir = path.join(root, 'partials');
+    for (const file of walk(partialsDir)) {
+      const name = path.relative(partialsDir, file).replace(/\\/g, '/').replace(/\.hbs$/, '');
+      this.hbs.registerPartial(name, readFileSync(file, 'utf8'));
+    }
+  }
+
+  template(name: string): Template {
+    let tpl = this.cache.get(name);
+    if (!tpl) {
+      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), { strict: false });
+      this.cache.set(name, tpl);
+    }
+    return tpl;
+  }
+
+  /** Plain text (e-mails): the same helpers, no HTML escaping. */
+  text(name: string, data: Record<string, unknown>): string {
+    const key = `text:${name}`;
+    let tpl = this.cache.get(key);
+    if (!tpl) {
+      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), { noEscape: true });
+      this.cache.set(key, tpl);
+    }
+    return tpl({ lang: 'sv', ...data });
+  }
+
+  /** Renders a page inside a layout (default "layouts/main"). */
+  page(name: string, data: Record<string, unknown>): string {
+    const lang = typeof data.lang === 'string' ? data.lang : 'sv';
+    const ctx = { ...data, lang, dir: textDirection(lang) };
+    const body = this.template(name)(ctx);
+    const layout = data.layout === false ? null : String(data.layout ?? 'main');
+    return layout ? this.template(`layouts/${layout}`)({ ...ctx, body }) : body;
+  }
+
+  partial(name: string, data: Record<string, unknown>): string {
+    const tpl = this.hbs.partials[name];
+    if (!tpl) throw new Error(`Unknown partial ${name}`);
+    const compiled = typeof tpl === 'function' ? (tpl as Template) : this.hbs.compile(tpl as string);
+    return compiled(data);
+  }
+
+  /** An express view engine: res.render('resident/home', locals). */
+  engine() {
+    return (filePath: string, options: object, callback: (e: unknown, rendered?: string) => void) => {
+      try {
+        const name = path.relative(this.root, filePath).replace(/\\/g, '/').replace(/\.hbs$/, '');
+        callback(null, this.page(name, options as Record<string, unknown>));
+      } catch (err) {
+        callback(err);
+      }
+    };
+  }
+}
+
+function walk(dir: string): string[] {
+  let out: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) out = out.concat(walk(full));
+    else if (entry.endsWith('.hbs')) out.push(full);
+  }
+  return out;
+}
+
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+function dateTimeFormat(lang: string): Intl.DateTimeFormat {
+  let f = dateTimeFormats.get(lang);
+  if (!f) {
+    f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : lang, { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' });
+    dateTimeFormats.set(lang, f);
+  }
+  return f;
+}
+
+export function formatDateTime(value: unknown, lang: string): string {
+  if (!value) return '';
+  const d = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(d.getTime()) ? '' : dateTimeFormat(lang).format(d);
+}
+
+function rootLang(options: Handlebars.HelperOptions): string {
+  const root = (options.data as { root?: { lang?: string } } | undefined)?.root;
+  return root?.lang ?? 'sv';
+}
+
+function registerHelpers(hbs: typeof Handlebars): void {
+  // {{t "key" name=value}}: text from the locale files in the page's language.
+  hbs.registerHelper('t', function (key: unknown, options: Handlebars.HelperOptions) {
+    return translate(rootLang(options), String(key), options.hash as Record<string, unknown>);
+  });
+  // {{tk "prefix" value}}: a key built from parts, such as status.open.
+  hbs.registerHelper('tk', function (...args: unknown[]) {
+    const options = args.pop() as Handlebars.HelperOptions;
+    return translate(rootLang(options), args.map(String).join('.'), options.hash as Record<string, unknown>);
+  });
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)));
+  hbs.registerHelper('not', (a: unknown) => !a);
+  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+  hbs.registerHelper('includes', (list: unknown, v: unknown) => Array.isArray(list) && list.map(String).includes(String(v)));
+  hbs.registerHelper('datetime', function (value: unknown, options: Handlebars.HelperOptions) {
+    return formatDateTime(value, rootLang(options));
+  });
+  hbs.registerHelper('isodate', (value: unknown) => {
+    if (!value) return '';
+    const d = value instanceof Date ? value : new Date(String(value));
+    return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+  });
+  // Keeps line breaks in plain text without ever emitting the author's HTML.
+  hbs.registerHelper('multiline', (text: unknown) => {
+    const escaped = hbs.escapeExpression(String(text ?? ''));
+    return new hbs.SafeString(escaped.replace(/\r?\n/g, '<br>'));
+  });
+  hbs.registerHelper('filesize', (bytes: unknown) => {
+    const n = Number(bytes);
+    if (!Number.isFinite(n)) return '';
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  });
+}

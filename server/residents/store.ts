@@ -1,0 +1,41 @@
+import type { Knex } from 'knex';
+
+export interface ResidentRow {
+  id: number;
+  name: string;
+  email: string | null;
+  phone: string | null;
+}
+
+export function createResidentStore() {
+  return {
+    /**
+     * One resident per e-mail address (or, without one, per phone number): a
+     * new contact from a known address joins that resident's cases.
+     */
+    async findOrCreate(trx: Knex.Transaction, r: { name: string; email?: string | null; phone?: string | null }): Promise<ResidentRow> {
+      const email = r.email ?? null;
+      const phone = r.phone ?? null;
+      if (email) {
+        const { rows } = await trx.raw<{ rows: ResidentRow[] }>(
+          `INSERT INTO residents (name, email, phone) VALUES (?, ?, ?)
+           ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
+           DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
+           RETURNING id, name, email, phone`,
+          [r.name, email, phone],
+        );
+        const row = rows[0];
+        return row as ResidentRow;
+      }
+      const existing = await trx<ResidentRow>('residents').where({ phone }).whereNull('email').orderBy('id').first();
+      if (existing) {
+        await trx('residents').where({ id: existing.id }).update({ name: r.name, updated_at: trx.fn.now() });
+        return { ...existing, name: r.name };
+      }
+      const [row] = await trx('residents').insert({ name: r.name, email: null, phone }).returning(['id', 'name', 'email', 'phone']);
+      return row as ResidentRow;
+    },
+  };
+}
+
+export type ResidentStore = ReturnType<typeof createResidentStore>;

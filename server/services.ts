@@ -1,0 +1,53 @@
+import type { Knex } from 'knex';
+import { createAttachmentService } from './attachments/service.js';
+import { createAttachmentStore } from './attachments/store.js';
+import { createAuthService } from './auth/service.js';
+import { createAuthStore } from './auth/store.js';
+import { createCaseService } from './cases/service.js';
+import { createCaseStore } from './cases/store.js';
+import type { Config } from './config.js';
+import { createMailComposer } from './mail/compose.js';
+import { createMailStore } from './mail/store.js';
+import { createMailWorker } from './mail/worker.js';
+import { createOrganisationService } from './organisation/service.js';
+import { createOrganisationStore } from './organisation/store.js';
+import { CaseEventBus } from './platform/events.js';
+import type { Logger } from './platform/logger.js';
+import { createMailTransport, type MailTransport } from './platform/mail.js';
+import { Views } from './platform/views.js';
+import { createResidentStore } from './residents/store.js';
+
+/**
+ * The composition root: builds every store and service once from the config
+ * and the database, and wires them together. main.ts, the CLI and the tests
+ * all start here.
+ */
+export function createServices(deps: { config: Config; db: Knex; logger: Logger; transport?: MailTransport }) {
+  const { config, db, logger } = deps;
+  const views = new Views();
+  const bus = new CaseEventBus();
+  const mailStore = createMailStore(db);
+  const transport = deps.transport ?? createMailTransport(config);
+  const mailWorker = createMailWorker({ store: mailStore, transport, config, logger });
+  bus.onMailQueued(() => mailWorker.kick());
+
+  const auth = createAuthService({ store: createAuthStore(db), config });
+  const organisationStore = createOrganisationStore(db);
+  const organisation = createOrganisationService({ store: organisationStore });
+  const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
+  const composer = createMailComposer({ views, config });
+  const cases = createCaseService({
+    db,
+    cases: createCaseStore(db),
+    residents: createResidentStore(),
+    organisation: organisationStore,
+    attachments,
+    mail: mailStore,
+    composer,
+    bus,
+  });
+
+  return { config, db, logger, views, bus, auth, organisation, attachments, cases, mail: { store: mailStore, worker: mailWorker, transport } };
+}
+
+export type Services = ReturnType<typeof createServices>;
