@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import type { Knex } from 'knex';
+import supertest from 'supertest';
+import { createApp } from '../../server/app.js';
+import type { AuthUser, Role } from '../../server/auth/roles.js';
+import { loadConfig, type Config } from '../../server/config.js';
+import { createLogger } from '../../server/platform/logger.js';
+import type { MailTransport } from '../../server/platform/mail.js';
+import { createServices, type Services } from '../../server/services.js';
+import { freshDatabase } from './database.js';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+export interface TestApp {
+  config: Config;
+  services: Services;
+  app: Express;
+  db: Knex;
+  /** Where this app keeps files: outbox, attachments, tmp. */
+  dataDir: string;
+  /** The database URL when running on PostgreSQL (for a second process such as the CLI). */
+  databaseUrl: string | undefined;
+  /** A client with no cookies. */
+  request(): supertest.Agent;
+  /** A client signed in with a new user of the role. */
+  loginAs(role: Role, name?: string): Promise<SignedIn>;
+  /** Waits until the outbox worker has sent everything queued so far. */
+  mailIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SignedIn {
+  agent: supertest.Agent;
+  user: AuthUser;
+  /** The CSRF token bound to this session, for forms and session API calls. */
+  csrf: string;
+}
+
+export function csrfFrom(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m?.[1]) throw new Error('no CSRF token in the page');
+  return m[1];
+}
+
+let users = 0;
+
+/** Boots the whole app in-process on a fresh database, as main.ts would, without listening. */
+export async function startTestApp(opts: { config?: Partial<Config>; transport?: MailTransport } = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sc-test-'));
+  const { database, url } = await freshDatabase();
+  const base = loadConfig({ NODE_ENV: 'test' }, { sessionSecret: randomBytes(32).toString('hex') });
+  const config: Config = {
+    ...base,
+    databaseUrl: url,
+    dataDir,
+    demo: false,
+    logLevel: 'silent',
+    publicUrl: 'http://localhost:3000',
+    mail: { ...base.mail, outboxDir: path.join(dataDir, 'outbox'), pollMs: 50 },
+    uploads: { ...base.uploads, dir: path.join(dataDir, 'attachments') },
+    rateLimits: { ...base.rateLimits, intakePerWindow: 0, loginPerWindow: 0 },
+    ...opts.config,
+  };
+  const services = createServices({ config, db: database.knex, logger: createLogger(config), ...(opts.transport ? { transport: opts.transport } : {}) });
+  services.mail.worker.start();
+  const app = createApp(services);
+
+  const testApp: TestApp = {
+    config,
+    services,
+    app,
+    db: database.knex,
+    dataDir,
+    databaseUrl: url,
+    request: () => supertest.agent(app),
+    async loginAs(role, name) {
+      const email = `${role}${++users}.${process.pid}@test.example`;
+      const user = await services.auth.createUser({ email, name: name ?? `Test ${role} ${users}`, role, password: TEST_PASSWORD });
+      const agent = supertest.agent(app);
+      const form = await agent.get('/login').expect(200);
+      await agent.post('/login').type('form').send({ email, password: TEST_PASSWORD, _csrf: csrfFrom(form.text) }).expect(303);
+      const page = await agent.get('/agent').expect(200);
+      return { agent, user, csrf: csrfFrom(page.text) };
+    },
+    async mailIdle() {
+      services.mail.worker.kick();
+      await services.mail.worker.idle();
+    },
+    async close() {
+      await services.mail.worker.stop();
+      services.mail.transport.close();
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return testApp;
+}
+
+/** A valid case as the API takes it; override what the test is about. */
+export function newCase(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'Sara Öberg',
+    email: `sara.${randomBytes(4).toString('hex')}@example.com`,
+    category: 'bygglov',
+    subject: 'Attefallshus',
+    message: 'Behöver jag bygglov för ett attefallshus på 25 kvm?',
+    ...overrides,
+  };
+}
+
+/** Row counts of the tables a case touches, to prove that a refused request wrote nothing. */
+export async function rowCounts(db: Knex): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ['cases', 'case_events', 'messages', 'attachments', 'residents', 'mail_outbox']) {
+    const row = await db(table).count<{ count: string | number }[]>('* as count').first();
+    out[table] = Number(row?.count ?? 0);
+  }
+  return out;
+}
