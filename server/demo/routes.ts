@@ -30,7 +30,9 @@ export function demoRoutes(s: Services): RouteDef[] {
         const row = Number.isSafeInteger(id) && id > 0 ? await mail.store.findById(id) : undefined;
         if (!row) throw new NotFoundError('No such mail');
         res.set('Cache-Control', 'no-store');
-        res.render('demo/mail', { lang: req.ctx.lang, title: row.subject, mail: row });
+        // Links to this service, so the demo can follow a resident's link straight from the mail.
+        const links = [...new Set(row.text_body.match(/https?:\/\/[^\s<>"]+/g) ?? [])].filter((u) => u.startsWith(s.config.publicUrl));
+        res.render('demo/mail', { lang: req.ctx.lang, title: row.subject, mail: row, links });
       },
     },
   ];

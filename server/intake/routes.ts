@@ -43,13 +43,18 @@ export function intakeRoutes(s: Services): RouteDef[] {
   async function renderForm(req: Request, res: Response, status: number, values: Record<string, unknown>, error?: ValidationError) {
     const lang = req.ctx.lang;
     const errors = error ? localizeFieldErrors(error.fields, lang) : {};
+    const topicList = await topics(lang);
+    // Each summary entry links to the control to fix; a topic error to the first choice.
     const errorList = error
-      ? error.fields.map((f) => ({ field: f.field === 'email' || f.field === '_' ? 'email' : f.field, message: errors[f.field] }))
+      ? error.fields.map((f) => ({
+          href: f.field === 'category' ? `#topic-${topicList[0]?.slug ?? ''}` : `#f-${FORM_FIELDS.includes(f.field as never) || f.field === 'attachments' ? f.field : 'message'}`,
+          message: errors[f.field],
+        }))
       : [];
     res.status(status).render('resident/contact', {
       lang,
       title: translate(lang, 'form.title'),
-      topics: await topics(lang),
+      topics: topicList,
       values,
       errors,
       errorList,

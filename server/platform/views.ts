@@ -126,6 +126,7 @@ function registerHelpers(hbs: typeof Handlebars): void {
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)));
   hbs.registerHelper('not', (a: unknown) => !a);
+  hbs.registerHelper('default', (a: unknown, b: unknown) => (a === undefined || a === null || a === '' ? b : a));
   hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('includes', (list: unknown, v: unknown) => Array.isArray(list) && list.map(String).includes(String(v)));

@@ -113,9 +113,11 @@ export function newCase(overrides: Record<string, unknown> = {}): Record<string,
 }
 
 /** Row counts of the tables a case touches, to prove that a refused request wrote nothing. */
-export async function rowCounts(db: Knex): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const table of ['cases', 'case_events', 'messages', 'attachments', 'residents', 'mail_outbox']) {
+const COUNTED = ['cases', 'case_events', 'messages', 'attachments', 'residents', 'mail_outbox'] as const;
+
+export async function rowCounts(db: Knex): Promise<Record<(typeof COUNTED)[number], number>> {
+  const out = {} as Record<(typeof COUNTED)[number], number>;
+  for (const table of COUNTED) {
     const row = await db(table).count<{ count: string | number }[]>('* as count').first();
     out[table] = Number(row?.count ?? 0);
   }
