@@ -15,7 +15,7 @@ import { csrfContext, isApiRequest, languageMiddleware, verifyCsrf } from './pla
 import { translate } from './platform/i18n.js';
 import { openApiRoutes } from './platform/openapi.js';
 import { mountRoutes, type RouteDef } from './platform/routing.js';
-import { uploadError } from './platform/uploads.js';
+import { discardUploads, uploadError } from './platform/uploads.js';
 import { VIEWS_DIR } from './platform/views.js';
 import type { Services } from './services.js';
 
@@ -114,7 +114,8 @@ function requestLog(services: Services): RequestHandler {
 
 function errorHandler(services: Services): ErrorRequestHandler {
   const { logger } = services;
-  return (err, req, res, _next) => {
+  return async (err, req, res, _next) => {
+    await discardUploads(req);
     const known = toAppError(err);
     if (!known) logger.error({ err, url: req.path }, 'unhandled error');
     const e = known ?? new AppError('Something went wrong on our side. Please try again in a moment.', 500, 'internal_error');

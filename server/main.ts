@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   } else if ((await services.auth.countUsers()) === 0) {
     lines.push('  no users yet: create one with `npm run cli -- user:create --email you@example.org --role admin --password …`');
   }
-  logger.info(lines.join('\n'));
+  logger.info({ url: config.publicUrl, port: config.port }, 'listening');
+  // The welcome is for a person at a terminal, so it is plain text, not a JSON log line.
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -31,7 +31,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const mailWorker = createMailWorker({ store: mailStore, transport, config, logger });
   bus.onMailQueued(() => mailWorker.kick());
 
-  const auth = createAuthService({ store: createAuthStore(db), config });
+  const authStore = createAuthStore(db);
+  const auth = createAuthService({ store: authStore, config });
   const organisationStore = createOrganisationStore(db);
   const organisation = createOrganisationService({ store: organisationStore });
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
@@ -40,6 +41,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     db,
     cases: createCaseStore(db),
     residents: createResidentStore(),
+    users: authStore,
     organisation: organisationStore,
     attachments,
     mail: mailStore,

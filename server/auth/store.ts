@@ -26,6 +26,9 @@ export function createAuthStore(db: Knex) {
     async findUserById(id: number): Promise<UserRow | undefined> {
       return db<UserRow>('users').where({ id }).first();
     },
+    async findActiveUser(id: number): Promise<Pick<UserRow, 'id' | 'name'> | undefined> {
+      return db('users').where({ id, active: true }).first('id', 'name');
+    },
     async listUsers(): Promise<Omit<UserRow, 'password_hash'>[]> {
       return db('users').select(USER_COLUMNS).orderBy([{ column: 'active', order: 'desc' }, 'name']);
     },

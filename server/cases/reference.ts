@@ -1,5 +1,3 @@
-import type { Knex } from 'knex';
-
 const yearFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric' });
 
 export function formatReference(number: number, at = new Date()): string {
@@ -11,15 +9,12 @@ export function formatReference(number: number, at = new Date()): string {
  * busy intake does not pay a round trip per case. Numbers are unique and
  * rising per instance; a restart may leave a gap, which is harmless.
  */
-export function createReferenceAllocator(db: Knex, blockSize = 20) {
+export function createReferenceAllocator(take: (count: number) => Promise<number[]>, blockSize = 20) {
   let pool: number[] = [];
   let refill: Promise<void> | undefined;
 
   async function fill(): Promise<void> {
-    const { rows } = await db.raw<{ rows: { n: number | string }[] }>(
-      `SELECT nextval('case_number_seq') AS n FROM generate_series(1, ${Math.max(1, Math.floor(blockSize))})`,
-    );
-    pool.push(...rows.map((r) => Number(r.n)).sort((a, b) => a - b));
+    pool.push(...(await take(blockSize)));
   }
 
   return {

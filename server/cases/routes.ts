@@ -120,7 +120,7 @@ export function caseRoutes(s: Services): RouteDef[] {
     action('note', (ref, req) => cases.addNote(ref, req.ctx.user!, req.body)),
     action('status', (ref, req) => cases.update(ref, req.ctx.user!, { status: req.body?.status ?? '' })),
     action('assign', (ref, req) =>
-      cases.update(ref, req.ctx.user!, { assigneeId: req.body?.assigneeId === 'me' ? req.ctx.user!.id : (req.body?.assigneeId ?? '') }),
+      cases.update(ref, req.ctx.user!, { assigneeId: req.body?.take === '1' ? req.ctx.user!.id : (req.body?.assigneeId ?? '') }),
     ),
     action('forward', (ref, req) => cases.forward(ref, req.ctx.user!, req.body)),
     {

@@ -8,22 +8,26 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 export const MESSAGE_MAX = 10_000;
 
+/** A string field: missing says `missingKey`, a number or object says "wrong type". */
+export const text = (missingKey = 'errors.required') =>
+  z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? missingKey : 'errors.invalid_type') });
+
 export const phoneSchema = z
   .string('errors.invalid_type')
   .trim()
   .regex(/^\+?[0-9][0-9 ()-]{5,22}$/, 'errors.phone_invalid')
   .transform((v) => v.replace(/[\s()-]/g, ''));
 
-export const slugSchema = z.string('errors.invalid_type').trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'errors.invalid_choice');
+export const slugSchema = text().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'errors.invalid_choice');
 
 export const newCaseSchema = z
   .object({
-    name: z.string('errors.required').trim().min(1, 'errors.required').max(200, 'errors.too_long'),
-    email: optional(z.string('errors.invalid_type').trim().max(254, 'errors.too_long').pipe(z.email('errors.email_invalid'))),
+    name: text('errors.name_required').trim().min(1, 'errors.name_required').max(200, 'errors.too_long'),
+    email: optional(text().trim().max(254, 'errors.too_long').pipe(z.email('errors.email_invalid'))),
     phone: optional(phoneSchema),
-    category: z.preprocess((v) => (v === '' ? undefined : v), z.string('errors.category_required').pipe(slugSchema)),
-    subject: optional(z.string('errors.invalid_type').trim().max(200, 'errors.too_long')),
-    message: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+    category: z.preprocess((v) => (v === '' ? undefined : v), text('errors.category_required').pipe(slugSchema)),
+    subject: optional(text().trim().max(200, 'errors.too_long')),
+    message: text('errors.message_required').trim().min(1, 'errors.message_required').max(MESSAGE_MAX, 'errors.too_long'),
     language: optional(z.enum(LANGUAGES, 'errors.invalid_choice')),
   })
   .superRefine((v, ctx) => {
@@ -33,18 +37,18 @@ export const newCaseSchema = z
 export type NewCaseInput = z.output<typeof newCaseSchema>;
 
 export const followUpSchema = z.object({
-  message: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+  message: text('errors.message_required').trim().min(1, 'errors.message_required').max(MESSAGE_MAX, 'errors.too_long'),
 });
 
 export const replySchema = z
   .object({
-    body: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long'),
+    body: text('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long'),
     status: optional(z.enum(['open', 'waiting', 'resolved'], 'errors.invalid_choice')),
   })
   .meta({ id: 'Reply' });
 
 export const noteSchema = z
-  .object({ body: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long') })
+  .object({ body: text('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long') })
   .meta({ id: 'Note' });
 
 export const caseUpdateSchema = z
@@ -60,8 +64,8 @@ export const caseUpdateSchema = z
 
 export const forwardSchema = z
   .object({
-    department: z.preprocess((v) => (v === '' ? undefined : v), z.string('errors.department_required').pipe(slugSchema)),
-    note: z.string('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
+    department: z.preprocess((v) => (v === '' ? undefined : v), text('errors.department_required').pipe(slugSchema)),
+    note: text('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX, 'errors.too_long'),
   })
   .meta({ id: 'Forward' });
 

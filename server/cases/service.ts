@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AttachmentService, IncomingFile, PreparedAttachment } from '../attachments/service.js';
 import type { AuthUser } from '../auth/roles.js';
+import type { AuthStore } from '../auth/store.js';
 import type { MailComposer } from '../mail/compose.js';
 import type { MailStore, NewOutboxMail } from '../mail/store.js';
 import type { OrganisationStore } from '../organisation/store.js';
@@ -13,6 +14,7 @@ import type { ResidentStore } from '../residents/store.js';
 import {
   ACTIVE_STATUSES,
   assertTransition,
+  canTransition,
   ConflictErrorForClosed,
   statusAfterResidentMessage,
   type CaseStatus,
@@ -34,6 +36,7 @@ export interface CaseServiceDeps {
   db: Knex;
   cases: CaseStore;
   residents: ResidentStore;
+  users: Pick<AuthStore, 'findActiveUser'>;
   organisation: OrganisationStore;
   attachments: AttachmentService;
   mail: MailStore;
@@ -73,8 +76,8 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
 }
 
 export function createCaseService(deps: CaseServiceDeps) {
-  const { db, cases, residents, organisation, attachments, mail, composer, bus } = deps;
-  const references = createReferenceAllocator(db);
+  const { db, cases, residents, users, organisation, attachments, mail, composer, bus } = deps;
+  const references = createReferenceAllocator((n) => cases.takeCaseNumbers(n));
 
   /**
    * Runs one change to one case: lock the row, apply `fn` (which writes the
@@ -125,9 +128,9 @@ export function createCaseService(deps: CaseServiceDeps) {
     return dep;
   }
 
-  async function residentEmailOf(c: CaseRow): Promise<{ email: string | null; name: string }> {
-    const r = await db('residents').where({ id: c.resident_id }).first('email', 'name');
-    return { email: (r?.email as string | null) ?? null, name: (r?.name as string) ?? '' };
+  // Inside a change this must use the change's transaction: the embedded database has one connection.
+  async function residentEmailOf(trx: Knex.Transaction, c: CaseRow): Promise<string | null> {
+    return (await residents.findById(trx, c.resident_id))?.email ?? null;
   }
 
   return {
@@ -167,13 +170,13 @@ export function createCaseService(deps: CaseServiceDeps) {
         };
         if (v.email && !prepared.length) {
           // The common case is one statement, atomic on its own: no BEGIN/COMMIT round trips.
-          created = await insertNewCase(db, { ...fields, resident: { name: v.name, email: v.email, phone: v.phone ?? null } });
+          created = await cases.insertNewCase(db, { ...fields, resident: { name: v.name, email: v.email, phone: v.phone ?? null } });
         } else {
           created = await db.transaction(async (trx) => {
             const resident = v.email
               ? { name: v.name, email: v.email, phone: v.phone ?? null }
               : { id: (await residents.findOrCreate(trx, { name: v.name, phone: v.phone ?? null })).id };
-            const row = await insertNewCase(trx, { ...fields, resident });
+            const row = await cases.insertNewCase(trx, { ...fields, resident });
             if (prepared.length) {
               await attachments.insertMany(trx, prepared.map((p) => ({ ...p, case_id: row.case_id, message_id: row.message_id })));
             }
@@ -206,10 +209,17 @@ export function createCaseService(deps: CaseServiceDeps) {
       const statuses: readonly CaseStatus[] =
         !q.status || q.status === 'active' ? ACTIVE_STATUSES : q.status === 'all' ? ['new', 'open', 'waiting', 'forwarded', 'resolved', 'closed'] : [q.status];
       const limit = q.limit ?? 25;
+      let categoryId: number | undefined;
+      if (q.category) {
+        categoryId = (await organisation.findCategoryBySlug(q.category))?.id;
+        if (categoryId === undefined) {
+          throw new ValidationError([{ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') }]);
+        }
+      }
       const rows = await cases.listQueue({
         statuses,
         ...(q.channel ? { channel: q.channel } : {}),
-        ...(q.category ? { categorySlug: q.category } : {}),
+        ...(categoryId !== undefined ? { categoryId } : {}),
         ...(q.cursor ? { after: decodeCursor(q.cursor) } : {}),
         limit: limit + 1,
       });
@@ -282,12 +292,13 @@ export function createCaseService(deps: CaseServiceDeps) {
     /** An agent answers the resident: the reply is mailed and shows on the resident's page. */
     async reply(reference: string, actor: AuthUser, input: unknown) {
       const v = parseOrThrow(replySchema, input);
-      const target = v.status ?? 'waiting';
       return change(
         (trx) => cases.lockByReference(trx, reference),
         async (tx) => {
           const c = tx.current;
           if (c.status === 'closed') throw new ConflictErrorForClosed();
+          // Unless told otherwise, a reply waits on the resident where that is a valid next step.
+          const target = v.status ?? (c.status === 'waiting' || canTransition(c.status, 'waiting') ? 'waiting' : c.status);
           if (target !== c.status) assertTransition(c.status, target);
           const ev = await tx.event({ type: 'reply.sent', actorType: 'user', actorId: actor.id, payload: { channel: 'email' } });
           await cases.insertMessage(tx.trx, { caseId: c.id, eventId: ev.id, kind: 'reply', authorId: actor.id, channel: 'email', body: v.body });
@@ -299,8 +310,8 @@ export function createCaseService(deps: CaseServiceDeps) {
             Object.assign(patch, statusPatch({ ...c, agent_reply_count: c.agent_reply_count + 1 }, target, ev.created_at));
           }
           await tx.update(patch);
-          const resident = await residentEmailOf(c);
-          if (resident.email) await tx.queueMail(composer.reply(c, resident.email, v.body, actor.name));
+          const email = await residentEmailOf(tx.trx, c);
+          if (email) await tx.queueMail(composer.reply(c, email, v.body, actor.name));
         },
       );
     },
@@ -322,9 +333,9 @@ export function createCaseService(deps: CaseServiceDeps) {
       const v = parseOrThrow(caseUpdateSchema, input);
       let assignee: { id: number; name: string } | null | undefined;
       if (v.assigneeId !== undefined && v.assigneeId !== null) {
-        const user = await db('users').where({ id: v.assigneeId, active: true }).first('id', 'name');
+        const user = await users.findActiveUser(v.assigneeId);
         if (!user) throw new ValidationError([{ field: 'assigneeId', code: 'errors.assignee_unknown', message: 'There is no active user with that id' }]);
-        assignee = user as { id: number; name: string };
+        assignee = user;
       } else if (v.assigneeId === null) {
         assignee = null;
       }
@@ -413,68 +424,4 @@ function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {
     payload: e.payload,
     createdAt: e.created_at,
   };
-}
-
-/**
- * A new case in one statement: resident, case, first event, first message and
- * acknowledgement mail. One round trip keeps intake fast under load, and a
- * single statement is all-or-nothing on its own.
- */
-async function insertNewCase(
-  trx: Knex,
-  p: {
-    resident: { name: string; email: string; phone: string | null } | { id: number };
-    reference: string;
-    channel: Channel;
-    categoryId: number;
-    subject: string;
-    language: string;
-    token: string;
-    body: string;
-    payload: Record<string, unknown>;
-    ack: NewOutboxMail | undefined;
-  },
-) {
-  const bindings: Knex.RawBinding[] = [];
-  let residentCte: string;
-  if ('id' in p.resident) {
-    residentCte = `r AS (SELECT CAST(? AS bigint) AS id)`;
-    bindings.push(p.resident.id);
-  } else {
-    residentCte = `r AS (
-      INSERT INTO residents (name, email, phone) VALUES (?, ?, ?)
-      ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
-      DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
-      RETURNING id)`;
-    bindings.push(p.resident.name, p.resident.email, p.resident.phone);
-  }
-  bindings.push(p.reference, p.channel, p.categoryId, p.subject, p.language, p.token);
-  bindings.push(JSON.stringify(p.payload));
-  bindings.push(p.channel, p.body);
-  let outboxCte = '';
-  if (p.ack) {
-    outboxCte = `, o AS (
-      INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id)
-      SELECT c.id, ?, ?, ?, ?, ? FROM c RETURNING id)`;
-    bindings.push(p.ack.kind, p.ack.to_address, p.ack.subject, p.ack.text_body, p.ack.message_id);
-  }
-  const { rows } = await trx.raw<{ rows: { case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number }[] }>(
-    `WITH ${residentCte},
-     c AS (
-       INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count)
-       SELECT ?, 'new', ?, ?, r.id, ?, ?, ?, 1 FROM r
-       RETURNING id, created_at),
-     e AS (
-       INSERT INTO case_events (case_id, type, actor_type, payload)
-       SELECT c.id, 'case.created', 'resident', CAST(? AS jsonb) FROM c
-       RETURNING id, case_id, created_at),
-     m AS (
-       INSERT INTO messages (case_id, event_id, kind, channel, body)
-       SELECT e.case_id, e.id, 'resident', ?, ? FROM e
-       RETURNING id)
-     ${outboxCte}
-     SELECT c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id FROM c, e, m`,
-    bindings,
-  );
-  return rows[0]!;
 }

@@ -5,7 +5,7 @@ import { AppError, NotFoundError, ValidationError } from '../platform/errors.js'
 import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
-import { filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
+import { discardUploads, filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
 import { localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
@@ -123,6 +123,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
           const created = await cases.createCase(values, { channel: 'web', files: filesOf(req), language: req.ctx.lang });
           res.redirect(303, `/kvitto/${created.token}`);
         } catch (err) {
+          await discardUploads(req);
           if (err instanceof ValidationError) return renderForm(req, res, 400, values, err);
           throw err;
         }
@@ -176,6 +177,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
           await cases.addResidentMessage(token, { message }, filesOf(req));
           res.redirect(303, `/arende/${token}?skickat=1#conversation`);
         } catch (err) {
+          await discardUploads(req);
           if (err instanceof ValidationError) return fail(err, 400);
           if (err instanceof AppError && err.status === 409) return fail(err, 409);
           throw err;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
@@ -41,6 +42,18 @@ export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, fi
 
 export function filesOf(req: Request): IncomingFile[] {
   return Array.isArray(req.files) ? (req.files as IncomingFile[]) : [];
+}
+
+/**
+ * Removes the request's temporary upload files. A refused request (failed
+ * CSRF check, invalid form, closed case, unknown link) must not leave them in
+ * the tmp folder; a kept file was already moved out, so this is a no-op then.
+ */
+export async function discardUploads(req: Request): Promise<void> {
+  const files = filesOf(req);
+  if (!files.length) return;
+  req.files = [];
+  await Promise.all(files.map((f) => rm(f.path, { force: true }).catch(() => undefined)));
 }
 
 /** Files are only ever downloaded, typed as we detected them, never rendered inline. */

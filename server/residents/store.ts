@@ -9,6 +9,10 @@ export interface ResidentRow {
 
 export function createResidentStore() {
   return {
+    async findById(trx: Knex.Transaction, id: number): Promise<ResidentRow | undefined> {
+      return trx<ResidentRow>('residents').where({ id }).first('id', 'name', 'email', 'phone');
+    },
+
     /**
      * One resident per e-mail address (or, without one, per phone number): a
      * new contact from a known address joins that resident's cases.
