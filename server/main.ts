@@ -32,6 +32,11 @@ async function main(): Promise<void> {
 
   const app = createApp(services);
   services.mail.worker.start();
+  // Expired and idle sessions are removed hourly; they stop working the moment they expire anyway.
+  const pruning = setInterval(() => {
+    services.auth.pruneSessions().catch((err: unknown) => logger.warn({ err }, 'could not prune sessions'));
+  }, 3_600_000);
+  pruning.unref();
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -70,6 +75,7 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    clearInterval(pruning);
     await services.mail.worker.stop();
     services.mail.transport.close();
     await database.close();

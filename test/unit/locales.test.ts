@@ -1,0 +1,157 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasKey, localeKeys, translate } from '../../server/platform/i18n.js';
+import { CHANNELS, ConflictErrorForClosed, InvalidTransitionError, STATUSES } from '../../server/cases/lifecycle.js';
+import { ROLES } from '../../server/auth/roles.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Files under a folder of the repository, by extension, as paths relative to the root. */
+function filesUnder(dir: string, ext: string): string[] {
+  return (readdirSync(path.join(ROOT, dir), { recursive: true }) as string[])
+    .filter((f) => f.endsWith(ext))
+    .map((f) => path.join(dir, f).replace(/\\/g, '/'))
+    .sort();
+}
+
+interface Use {
+  key: string;
+  where: string;
+}
+
+/** Every match of the pattern's first group, with file:line. */
+function usesIn(files: string[], pattern: RegExp): Use[] {
+  const out: Use[] = [];
+  for (const file of files) {
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(pattern)) {
+      const line = text.slice(0, m.index).split('\n').length;
+      out.push({ key: m[1]!, where: `${file}:${line}` });
+    }
+  }
+  return out;
+}
+
+/** Fails with one line per missing key, so the list can be copied into sv.json. */
+function assertAllIn(lang: string, uses: Use[], what: string): void {
+  const missing = new Map<string, string[]>();
+  for (const u of uses) if (!hasKey(lang, u.key)) missing.set(u.key, [...(missing.get(u.key) ?? []), u.where]);
+  if (missing.size) {
+    const lines = [...missing].map(([key, where]) => `  ${key}    (${where.join(', ')})`);
+    assert.fail(`${missing.size} key(s) ${what} missing from ${lang}.json:\n${lines.join('\n')}`);
+  }
+}
+
+function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort();
+}
+
+const sv = localeKeys('sv');
+const en = localeKeys('en');
+
+describe('locales', () => {
+  it('has Swedish and English texts', () => {
+    assert.ok(sv.length > 100, `sv.json has only ${sv.length} keys`);
+    assert.ok(en.length > 100, `en.json has only ${en.length} keys`);
+  });
+
+  describe('sv and en have the same keys', () => {
+    it('every Swedish key is in en.json', () => {
+      const missing = sv.filter((k) => !hasKey('en', k));
+      assert.deepEqual(missing, [], `missing from en.json:\n  ${missing.join('\n  ')}`);
+    });
+
+    it('every English key is in sv.json', () => {
+      const extra = en.filter((k) => !hasKey('sv', k));
+      assert.deepEqual(extra, [], `in en.json but not in sv.json:\n  ${extra.join('\n  ')}`);
+    });
+
+    it('no text is empty', () => {
+      const empty = [...sv.map((k) => ['sv', k] as const), ...en.map((k) => ['en', k] as const)]
+        .filter(([lang, k]) => !translate(lang, k).trim())
+        .map(([lang, k]) => `${lang}: ${k}`);
+      assert.deepEqual(empty, []);
+    });
+  });
+
+  it('every key has the same placeholders in sv and en', () => {
+    const mismatched = sv
+      .filter((k) => hasKey('en', k))
+      .map((k) => ({ k, sv: placeholders(translate('sv', k)), en: placeholders(translate('en', k)) }))
+      .filter((p) => p.sv.join(',') !== p.en.join(','))
+      .map((p) => `  ${p.k}: sv {${p.sv.join('}, {')}} / en {${p.en.join('}, {')}}`);
+    assert.deepEqual(mismatched, [], `placeholders differ:\n${mismatched.join('\n')}`);
+  });
+
+  describe('keys used in the source exist in sv.json', () => {
+    it('views: {{t "key"}} and (t "key")', () => {
+      const uses = usesIn(filesUnder('views', '.hbs'), /[{(]~?\s*t\s+"([^"]+)"/g);
+      assert.ok(uses.length > 50, `found only ${uses.length} uses of t in views/; has the helper changed?`);
+      assertAllIn('sv', uses, 'used by {{t}} in views/');
+    });
+
+    it('views: {{tk "prefix" value}} names a family of keys', () => {
+      const uses = usesIn(filesUnder('views', '.hbs'), /[{(]~?\s*tk\s+"([^"]+)"/g);
+      const unknown = uses.filter((u) => !sv.some((k) => k.startsWith(`${u.key}.`)));
+      assert.deepEqual(unknown.map((u) => `${u.key} (${u.where})`), [], 'tk prefixes with no keys in sv.json');
+    });
+
+    it("server: translate(lang, 'key')", () => {
+      const uses = usesIn(filesUnder('server', '.ts'), /\btranslate\(\s*[^,()]+,\s*(?:'([^'\\$`]+)'|"[^"\\$`]+")/g).filter((u) => u.key !== undefined);
+      assert.ok(uses.length > 10, `found only ${uses.length} literal translate() keys in server/`);
+      assertAllIn('sv', uses, 'passed to translate() in server/');
+    });
+
+    it("server: 'errors.*' codes (zod schema messages, field error codes)", () => {
+      const uses = usesIn(filesUnder('server', '.ts'), /['"`](errors\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)['"`]/g);
+      assert.ok(uses.length > 10, `found only ${uses.length} 'errors.*' strings in server/`);
+      assertAllIn('sv', uses, "written as 'errors.*' in server/");
+    });
+  });
+
+  describe('dynamic key families exist in sv.json', () => {
+    const family = (keys: string[], where: string): Use[] => keys.map((key) => ({ key, where }));
+
+    it('status.<status> for every status, "active" and "all"', () => {
+      assertAllIn('sv', family([...STATUSES, 'active', 'all'].map((s) => `status.${s}`), 'STATUSES'), 'for statuses');
+    });
+
+    it('status_help.<status> for every status', () => {
+      assertAllIn('sv', family(STATUSES.map((s) => `status_help.${s}`), 'STATUSES'), 'for status help');
+    });
+
+    it('channel.<channel> for every channel', () => {
+      assertAllIn('sv', family(CHANNELS.map((c) => `channel.${c}`), 'CHANNELS'), 'for channels');
+    });
+
+    it('role.<role> for every role', () => {
+      assertAllIn('sv', family(ROLES.map((r) => `role.${r}`), 'ROLES'), 'for roles');
+    });
+
+    it('errors.page.<http status>.title/text for every error page', () => {
+      const keys = ['400', '401', '403', '404', '409', '413', '429', '500'].flatMap((s) => [`errors.page.${s}.title`, `errors.page.${s}.text`]);
+      assertAllIn('sv', family([...keys, 'errors.page.back'], 'server/app.ts error pages'), 'for error pages');
+    });
+
+    it('errors.<code> for the conflicts a resident can meet', () => {
+      const codes = [new ConflictErrorForClosed().code, new InvalidTransitionError('closed', 'open').code];
+      assertAllIn('sv', family(codes.map((c) => `errors.${c}`), 'server/cases/lifecycle.ts'), 'for conflict codes');
+    });
+
+    it('timeline.<event type> for every event the cases service writes', function () {
+      const uses = usesIn(['server/cases/service.ts'], /\btype:\s*'([a-z]+\.[a-z]+)'/g);
+      if (!uses.length) this.skip();
+      assertAllIn('sv', uses.map((u) => ({ key: `timeline.${u.key}`, where: u.where })), 'for timeline events');
+    });
+
+    it('agent.done.<action> for every case action', function () {
+      const src = readFileSync(path.join(ROOT, 'server/cases/routes.ts'), 'utf8');
+      const union = /type CaseAction\s*=\s*([^;]+);/.exec(src)?.[1];
+      if (!union) this.skip();
+      const actions = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
+      assertAllIn('sv', family(actions.map((a) => `agent.done.${a}`), 'CaseAction in server/cases/routes.ts'), 'for case actions');
+    });
+  });
+});
