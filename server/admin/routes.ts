@@ -3,7 +3,7 @@ import { ROLES } from '../auth/roles.js';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { describeError, localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
 const idParam = (req: Request) => {
@@ -30,7 +30,7 @@ export function adminRoutes(s: Services): RouteDef[] {
       departments,
       categories: categories.map((c) => ({ ...c, department: departments.find((d) => d.id === c.department_id) })),
       done: typeof req.query.klart === 'string' ? translate(lang, 'admin.saved') : undefined,
-      failure: failure ? { form: failure.form, errors, values: failure.values, message: failure.error instanceof ValidationError ? undefined : failure.error.message } : undefined,
+      failure: failure ? { form: failure.form, errors, values: failure.values, message: failure.error instanceof ValidationError ? undefined : describeError(failure.error, lang) } : undefined,
     });
   }
 

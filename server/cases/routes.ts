@@ -3,7 +3,7 @@ import { AppError, NotFoundError, ValidationError } from '../platform/errors.js'
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
 import { sendAttachment } from '../platform/uploads.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { describeError, localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { allowedTransitions, CHANNELS, STATUSES, type CaseStatus } from './lifecycle.js';
 import { describeEvent } from './timeline.js';
@@ -47,7 +47,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       isClosed: c.status === 'closed',
       done: typeof req.query.klart === 'string' ? translate(lang, `agent.done.${req.query.klart}`) : undefined,
       form: form
-        ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : form.error.message } }
+        ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : describeError(form.error, lang) } }
         : {},
     });
   }

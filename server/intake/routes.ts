@@ -6,7 +6,7 @@ import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import { discardUploads, filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { describeError, localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
 /** A resident link is 32 random bytes in base64url; anything else is not worth a query. */
@@ -168,7 +168,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
         const fail = (err: ValidationError | AppError, status: number) =>
           renderCase(req, res, token, status, {
             message,
-            errors: err instanceof ValidationError ? localizeFieldErrors(err.fields, req.ctx.lang) : { message: translate(req.ctx.lang, `errors.${err.code}`) },
+            errors: err instanceof ValidationError ? localizeFieldErrors(err.fields, req.ctx.lang) : { message: describeError(err, req.ctx.lang) },
             hasErrors: true,
           });
         if (!TOKEN.test(token)) throw new NotFoundError('No such case');

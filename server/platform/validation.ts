@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError, type FieldError } from './errors.js';
-import { translate } from './i18n.js';
+import { type AppError, ValidationError, type FieldError } from './errors.js';
+import { hasKey, translate } from './i18n.js';
 
 /**
  * Schemas carry locale keys as their messages (for example "errors.required"),
@@ -56,4 +56,16 @@ export function localizeFieldErrors(fields: FieldError[], lang: string): Record<
   const out: Record<string, string> = {};
   for (const f of fields) out[f.field] = translate(lang, f.code, f.params ?? {});
   return out;
+}
+
+/**
+ * A refused change in the reader's language: the locale's text for the error
+ * code when there is one (with the transition spelled out), else the message.
+ */
+export function describeError(err: AppError, lang: string): string {
+  const e = err as AppError & { from?: string; to?: string };
+  if (err.code === 'invalid_transition' && e.from && e.to) {
+    return translate(lang, 'errors.invalid_transition_detail', { from: translate(lang, `status.${e.from}`), to: translate(lang, `status.${e.to}`) });
+  }
+  return hasKey(lang, `errors.${err.code}`) ? translate(lang, `errors.${err.code}`) : err.message;
 }
