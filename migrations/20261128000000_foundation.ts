@@ -32,6 +32,14 @@ export async function up(knex: Knex): Promise<void> {
       created_at    timestamptz NOT NULL DEFAULT now()
     );
 
+    CREATE FUNCTION categories_are_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'topics are never deleted or renumbered; deactivate the topic instead'; END $$;
+
+    CREATE TRIGGER categories_no_delete BEFORE DELETE ON categories FOR EACH ROW EXECUTE FUNCTION categories_are_kept();
+
+    CREATE TRIGGER categories_no_renumber BEFORE UPDATE OF id ON categories FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION categories_are_kept();
+
+    CREATE TRIGGER categories_no_truncate BEFORE TRUNCATE ON categories FOR EACH STATEMENT EXECUTE FUNCTION categories_are_kept();
+
     CREATE TABLE users (
       id            serial PRIMARY KEY,
       email         text NOT NULL,
@@ -84,7 +92,10 @@ export async function up(knex: Knex): Promise<void> {
       status              text NOT NULL DEFAULT 'new'
                           CHECK (status IN ('new', 'open', 'waiting', 'forwarded', 'resolved', 'closed')),
       channel             text NOT NULL CHECK (channel IN ('web', 'email', 'phone', 'visit', 'api')),
-      category_id         integer NOT NULL REFERENCES categories(id),
+      -- No foreign key: its check locks the topic's row on every new case, and
+      -- with a handful of topics concurrent intake queues on those locks. Topics
+      -- are never deleted (the trigger below), so the reference always holds.
+      category_id         integer NOT NULL,
       department_id       integer REFERENCES departments(id),
       assignee_id         integer REFERENCES users(id),
       resident_id         bigint NOT NULL REFERENCES residents(id),
@@ -106,9 +117,8 @@ export async function up(knex: Knex): Promise<void> {
     );
     CREATE INDEX cases_queue_idx ON cases (created_at, id)
       WHERE status IN ('new', 'open', 'waiting', 'forwarded');
-    CREATE INDEX cases_status_idx ON cases (status, created_at, id);
     CREATE INDEX cases_category_idx ON cases (category_id, created_at, id);
-    CREATE INDEX cases_channel_idx ON cases (channel, created_at, id);
+    CREATE INDEX cases_created_idx ON cases (created_at, id);
     CREATE INDEX cases_resident_idx ON cases (resident_id);
     CREATE INDEX cases_assignee_idx ON cases (assignee_id) WHERE assignee_id IS NOT NULL;
 
@@ -134,7 +144,7 @@ export async function up(knex: Knex): Promise<void> {
       body        text NOT NULL,
       created_at  timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX messages_case_idx ON messages (case_id, id);
+    CREATE UNIQUE INDEX messages_event_idx ON messages (event_id);
 
     CREATE TABLE attachments (
       id            bigserial PRIMARY KEY,
@@ -186,6 +196,7 @@ export async function down(knex: Knex): Promise<void> {
     DROP TABLE sessions;
     DROP TABLE users;
     DROP TABLE categories;
+    DROP FUNCTION categories_are_kept();
     DROP TABLE departments;
   `,
   );

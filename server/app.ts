@@ -38,6 +38,8 @@ export function createApp(services: Services): Express {
   const { config, logger, views } = services;
   const app = express();
   app.disable('x-powered-by');
+  // Pages and API answers are per user and change with every event: no ETags (static files keep theirs).
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   app.engine('hbs', views.engine());
   app.set('view engine', 'hbs');
@@ -86,7 +88,12 @@ export function createApp(services: Services): Express {
     next();
   });
   const csrf = csrfContext(config);
-  app.use((req, res, next) => (isApiRequest(req) ? next() : csrf(req, res, next)));
+  app.use((req, res, next) => {
+    if (!isApiRequest(req)) return csrf(req, res, next);
+    // API calls on a browser session are checked against that session's secret (the page's token).
+    req.ctx.csrfSecret = req.ctx.session?.csrfSecret;
+    next();
+  });
 
   const formCsrf = verifyCsrf(config);
   const apiCsrf: RequestHandler = (req, res, next) => (req.ctx.authVia === 'session' ? formCsrf(req, res, next) : next());
@@ -102,6 +109,7 @@ function requestLog(services: Services): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      if (res.statusCode < 500 && !logger.isLevelEnabled('debug')) return;
       // Resident links are secrets: never write them to a log.
       const url = req.originalUrl.replace(/\/arende\/[^/?#]+/, '/arende/[token]').replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]');
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

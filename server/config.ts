@@ -48,6 +48,13 @@ export interface Config {
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
+const WEAK_WORDS = new RegExp([...WEAK_SECRETS].sort((x, y) => y.length - x.length).join('|'), 'gi');
+
+/** A default word, or one padded out to length ("changeme" + "!!!!…", "change-me-change-me-…"), is no secret. */
+function isWeakSecret(given: string): boolean {
+  if (WEAK_SECRETS.has(given.toLowerCase()) || new Set(given).size < 8) return true;
+  return new Set(given.replace(WEAK_WORDS, '')).size < 8;
+}
 
 const intFrom = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -157,7 +164,7 @@ function resolveSessionSecret(
 ): string {
   if (given !== undefined) {
     if (given.length < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters long.');
-    if (WEAK_SECRETS.has(given.toLowerCase()) || new Set(given).size < 8) {
+    if (isWeakSecret(given)) {
       throw new ConfigError('SESSION_SECRET is a default or trivially weak value; generate one with `openssl rand -hex 32`.');
     }
     return given;

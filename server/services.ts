@@ -43,6 +43,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     residents: createResidentStore(),
     users: authStore,
     organisation: organisationStore,
+    topics: organisation,
     attachments,
     mail: mailStore,
     composer,

@@ -13,14 +13,8 @@ export interface IncomingFile {
   size: number;
 }
 
-export interface PreparedAttachment {
-  public_id: string;
-  filename: string;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  storage_key: string;
-}
+/** A checked file moved into storage, waiting for its database row. */
+export type PreparedAttachment = Omit<AttachmentRow, 'id' | 'case_id' | 'message_id' | 'created_at'>;
 
 interface FileType {
   contentType: string;

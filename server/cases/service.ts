@@ -5,6 +5,7 @@ import type { AuthUser } from '../auth/roles.js';
 import type { AuthStore } from '../auth/store.js';
 import type { MailComposer } from '../mail/compose.js';
 import type { MailStore, NewOutboxMail } from '../mail/store.js';
+import type { OrganisationService } from '../organisation/service.js';
 import type { OrganisationStore } from '../organisation/store.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
@@ -38,6 +39,7 @@ export interface CaseServiceDeps {
   residents: ResidentStore;
   users: Pick<AuthStore, 'findActiveUser'>;
   organisation: OrganisationStore;
+  topics: Pick<OrganisationService, 'activeCategory'>;
   attachments: AttachmentService;
   mail: MailStore;
   composer: MailComposer;
@@ -76,7 +78,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
 }
 
 export function createCaseService(deps: CaseServiceDeps) {
-  const { db, cases, residents, users, organisation, attachments, mail, composer, bus } = deps;
+  const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus } = deps;
   const references = createReferenceAllocator((n) => cases.takeCaseNumbers(n));
 
   /**
@@ -139,9 +141,9 @@ export function createCaseService(deps: CaseServiceDeps) {
       // Report every problem at once: the schema's, and an unknown topic.
       const parsed = newCaseSchema.safeParse(input);
       const slug = parsed.success ? parsed.data.category : (input as { category?: unknown } | null)?.category;
-      const category = typeof slug === 'string' && slug ? await organisation.findCategoryBySlug(slug.trim().toLowerCase()) : undefined;
+      const category = typeof slug === 'string' && slug ? await topics.activeCategory(slug.trim().toLowerCase()) : undefined;
       const fieldErrors = parsed.success ? [] : toFieldErrors(parsed.error);
-      if ((!category || !category.active) && typeof slug === 'string' && slug && !fieldErrors.some((f) => f.field === 'category')) {
+      if (!category && typeof slug === 'string' && slug && !fieldErrors.some((f) => f.field === 'category')) {
         fieldErrors.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
       }
       if (fieldErrors.length || !parsed.success || !category) throw new ValidationError(fieldErrors);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { NewOutboxMail } from '../mail/store.js';
+import { preparedQuery } from '../platform/sql.js';
 import type { CaseStatus, Channel } from './lifecycle.js';
 
 export interface CaseRow {
@@ -248,7 +249,8 @@ async function insertNewCase(
       SELECT c.id, ?, ?, ?, ?, ? FROM c RETURNING id)`;
     bindings.push(p.ack.kind, p.ack.to_address, p.ack.subject, p.ack.text_body, p.ack.message_id);
   }
-  const { rows } = await conn.raw<{ rows: { case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number }[] }>(
+  const rows = await preparedQuery<{ case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number }>(
+    conn,
     `WITH ${residentCte},
      c AS (
        INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { slugSchema } from '../cases/schemas.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { parseOrThrow } from '../platform/validation.js';
-import type { OrganisationStore } from './store.js';
+import type { CategoryRow, OrganisationStore } from './store.js';
 
 const optionalText = (max: number) =>
   z.preprocess((v) => (typeof v === 'string' ? v.trim() : v), z.string('errors.invalid_type').max(max, 'errors.too_long').default(''));
@@ -31,8 +31,16 @@ export const categorySchema = z.object({
 });
 
 /** Departments (förvaltningar) that cases are forwarded to, and the topics residents choose from. */
+/** How long a process trusts its copy of the active topics; edits made here refresh it at once. */
+const TOPIC_CACHE_MS = 30_000;
+
 export function createOrganisationService(deps: { store: OrganisationStore }) {
   const { store } = deps;
+  // Every intake looks its topic up; topics change a few times a year.
+  let topics: { loadedAt: number; bySlug: Promise<Map<string, CategoryRow>> } | undefined;
+  const forgetTopics = () => {
+    topics = undefined;
+  };
 
   async function departmentIdFor(slug: string | null): Promise<number | null> {
     if (!slug) return null;
@@ -42,6 +50,16 @@ export function createOrganisationService(deps: { store: OrganisationStore }) {
   }
 
   return {
+    /** An active topic by its short name, from a per-process copy refreshed every 30 s. */
+    async activeCategory(slug: string): Promise<CategoryRow | undefined> {
+      if (!topics || Date.now() - topics.loadedAt > TOPIC_CACHE_MS) {
+        const bySlug = store.listCategories({ activeOnly: true }).then((rows) => new Map(rows.map((r) => [r.slug, r])));
+        topics = { loadedAt: Date.now(), bySlug };
+        bySlug.catch(forgetTopics);
+      }
+      return (await topics.bySlug).get(slug);
+    },
+
     listDepartments: store.listDepartments,
     listCategories: store.listCategories,
     findCategoryBySlug: store.findCategoryBySlug,
@@ -63,13 +81,16 @@ export function createOrganisationService(deps: { store: OrganisationStore }) {
       const c = parseOrThrow(categorySchema, input);
       if (await store.findCategoryBySlug(c.slug)) throw new ConflictError(`A topic with the short name ${c.slug} exists`, 'category_exists');
       const { department, active: _active, ...rest } = c;
-      return store.insertCategory({ ...rest, department_id: await departmentIdFor(department) });
+      const row = await store.insertCategory({ ...rest, department_id: await departmentIdFor(department) });
+      forgetTopics();
+      return row;
     },
 
     async updateCategory(id: number, input: unknown) {
       const c = parseOrThrow(categorySchema.omit({ slug: true }), input);
       const { department, ...rest } = c;
       const row = await store.updateCategory(id, { ...rest, department_id: await departmentIdFor(department) });
+      forgetTopics();
       if (!row) throw new NotFoundError('No such topic');
       return row;
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /**
@@ -9,5 +10,35 @@ import type { Knex } from 'knex';
 export async function runStatements(knex: Knex, script: string): Promise<void> {
   for (const statement of script.split(/;\s*\n/)) {
     if (statement.replace(/--[^\n]*/g, '').trim()) await knex.raw(statement);
+  }
+}
+
+interface PgConnection {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs a hot statement as a named prepared statement on PostgreSQL, so the
+ * server parses and plans it once per connection instead of per request.
+ * Works inside a knex transaction (its client hands out the transaction's
+ * connection). The embedded database goes through knex as usual: knex-pglite
+ * already prepares every query it sends.
+ */
+export async function preparedQuery<R>(conn: Knex, sql: string, bindings: Knex.RawBinding[]): Promise<R[]> {
+  const client = conn.client as Knex.Client & { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+  if (typeof client.config.client !== 'string') {
+    const { rows } = await conn.raw<{ rows: R[] }>(sql, bindings);
+    return rows;
+  }
+  let n = 0;
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  const name = `sc_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+  // Announced like any knex query, so query logging and counting still see it.
+  client.emit('query', { sql: text, bindings, method: 'raw', __knexQueryUid: name });
+  const connection = await client.acquireConnection();
+  try {
+    return (await connection.query({ name, text, values: bindings })).rows as R[];
+  } finally {
+    await client.releaseConnection(connection);
   }
 }

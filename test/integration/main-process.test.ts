@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { databaseKind, freshDatabase } from '../support/database.js';
+import { databaseKind, emptyPostgresDatabase } from '../support/database.js';
 
 /**
  * `npm start` as a person runs it: a real process that migrates, seeds the
@@ -54,21 +54,15 @@ describe('the service process (npm start)', function () {
   let dataDir: string;
   let baseEnv: NodeJS.ProcessEnv;
   let port: number;
-  let closeDb: (() => Promise<void>) | undefined;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sc-main-'));
     port = await freePort();
     baseEnv = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
-    if (databaseKind === 'postgres') {
-      const { database, url } = await freshDatabase();
-      await database.knex.raw('DELETE FROM categories; DELETE FROM departments');
-      closeDb = () => database.close();
-      Object.assign(baseEnv, { DATABASE_URL: url, SESSION_SECRET: 'a9f3c2e1b7d64f0e8a1c5b9d3e7f2a6c4b8d0e2f', DEMO: 'true' });
-    }
+    const url = await emptyPostgresDatabase();
+    if (url) Object.assign(baseEnv, { DATABASE_URL: url, SESSION_SECRET: 'a9f3c2e1b7d64f0e8a1c5b9d3e7f2a6c4b8d0e2f', DEMO: 'true' });
   });
   after(async () => {
-    await closeDb?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ACTIVE_STATUSES } from '../../server/cases/lifecycle.js';
+import { ACTIVE_STATUSES, STATUSES } from '../../server/cases/lifecycle.js';
 import { createCaseStore, type QueueFilter } from '../../server/cases/store.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
@@ -63,7 +63,10 @@ describe('queue query plans stay index-only as the table grows', function () {
     ['the default queue, a later page', { statuses: ACTIVE_STATUSES, after: cursor, limit: 26 }],
     ['one status', { statuses: ['waiting'], limit: 26 }],
     ['one status, a later page', { statuses: ['waiting'], after: cursor, limit: 26 }],
+    ['closed cases, a later page', { statuses: ['closed'], after: cursor, limit: 26 }],
     ['a channel', { statuses: ACTIVE_STATUSES, channel: 'phone', limit: 26 }],
+    ['every status, a later page', { statuses: STATUSES, after: cursor, limit: 26 }],
+    ['every status and a channel', { statuses: STATUSES, channel: 'email', limit: 26 }],
   ];
   const topicFilter = (): QueueFilter => ({ statuses: ACTIVE_STATUSES, categoryId: bygglov, after: cursor, limit: 26 });
 

@@ -70,6 +70,16 @@ export async function freshDatabase(): Promise<{ database: Database; url: string
   return { database: wrapPglite(await createEmbeddedInstance(embeddedTemplate)), url: undefined };
 }
 
+/** On PostgreSQL: a new database with nothing in it, as a first start sees (URL), or undefined when embedded. */
+export async function emptyPostgresDatabase(): Promise<string | undefined> {
+  if (!adminUrl) return undefined;
+  if (!admin) throw new Error('prepareTemplate() has not run (test/support/root-hooks.ts)');
+  const name = `${prefix}_${++counter}`;
+  await admin.knex.raw(`CREATE DATABASE ${name}`);
+  created.push(name);
+  return urlFor(name);
+}
+
 export async function dropAll(): Promise<void> {
   if (!admin) return;
   for (const name of [...created, templateName]) {
