@@ -1,4 +1,3 @@
-import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
@@ -16,10 +15,9 @@ import { translate } from './platform/i18n.js';
 import { openApiRoutes } from './platform/openapi.js';
 import { mountRoutes, type RouteDef } from './platform/routing.js';
 import { discardUploads, uploadError } from './platform/uploads.js';
-import { VIEWS_DIR } from './platform/views.js';
+import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
 
-const PUBLIC_DIR = path.resolve(VIEWS_DIR, '../public');
 
 /** Every route of the service, in one table (the authorization tests walk it). */
 export function routeTable(services: Services): RouteDef[] {
@@ -84,7 +82,7 @@ export function createApp(services: Services): Express {
     res.locals.organisation = config.organisation;
     res.locals.demo = config.demo;
     res.locals.user = req.ctx.user;
-    if (!isApiRequest(req)) res.locals.otherLanguages = req.ctx.lang === 'sv' ? [{ code: 'en', name: 'English' }] : [{ code: 'sv', name: 'Svenska' }];
+    if (!isApiRequest(req)) res.locals.otherLanguages = languageLinks(req.path, req.query, req.ctx.lang);
     next();
   });
   const csrf = csrfContext(config);
@@ -102,6 +100,20 @@ export function createApp(services: Services): Express {
   app.use((req, _res, next) => next(new AppError(`No page at ${req.path}`, 404, 'not_found')));
   app.use(errorHandler(services));
   return app;
+}
+
+const LANGUAGE_NAMES: Record<string, string> = { sv: 'Svenska', en: 'English' };
+
+/** Links to this same page in the other languages, keeping its query (such as ?amne=). */
+function languageLinks(pathname: string, query: Record<string, unknown>, current: string) {
+  return Object.entries(LANGUAGE_NAMES)
+    .filter(([code]) => code !== current)
+    .map(([code, name]) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (k !== 'lang' && typeof v === 'string') params.set(k, v);
+      params.set('lang', code);
+      return { code, name, href: `${pathname}?${params.toString()}` };
+    });
 }
 
 function requestLog(services: Services): RequestHandler {

@@ -105,7 +105,11 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
 
     async setActive(userId: number, active: boolean): Promise<void> {
       if (!(await store.updateUser(userId, { active }))) throw new NotFoundError('No such user');
-      if (!active) await store.deleteSessionsOfUser(userId);
+      // A deactivated user is out everywhere: sessions end and API tokens are revoked for good.
+      if (!active) {
+        await store.deleteSessionsOfUser(userId);
+        await store.revokeApiTokensOfUser(userId);
+      }
     },
 
     async setPassword(userId: number, password: string): Promise<void> {

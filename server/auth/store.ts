@@ -74,6 +74,9 @@ export function createAuthStore(db: Knex) {
     async deleteSessionsOfUser(userId: number): Promise<void> {
       await db('sessions').where({ user_id: userId }).delete();
     },
+    async revokeApiTokensOfUser(userId: number): Promise<void> {
+      await db('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+    },
     async deleteExpiredSessions(idleSince: Date): Promise<number> {
       return db('sessions').where('expires_at', '<', db.fn.now()).orWhere('last_seen_at', '<', idleSince).delete();
     },

@@ -12,6 +12,25 @@ const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
 type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward';
 
+/** Where each action's fields sit on the case page, for the error summary's links. */
+const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
+  reply: { body: 'f-body', status: 'f-reply-status' },
+  note: { body: 'f-note-body' },
+  status: { status: 'f-status' },
+  assign: { assigneeId: 'f-assignee' },
+  forward: { department: 'f-department', note: 'f-note' },
+};
+const SECTION_IDS: Record<CaseAction, string> = { reply: 'reply-title', note: 'note-title', status: 'status-title', assign: 'assign-title', forward: 'forward-title' };
+
+/** The failed action, summarised at the top of the page with links to what to fix. */
+function failureSummary(action: CaseAction, error: AppError, lang: string) {
+  const items =
+    error instanceof ValidationError
+      ? error.fields.map((f) => ({ href: `#${FIELD_IDS[action][f.field] ?? SECTION_IDS[action]}`, message: translate(lang, f.code, f.params ?? {}) }))
+      : [{ href: `#${SECTION_IDS[action]}`, message: describeError(error, lang) }];
+  return { title: translate(lang, `agent.failed.${action}`), items };
+}
+
 /** The agent's pages: the queue and a case with its timeline and actions. */
 export function caseRoutes(s: Services): RouteDef[] {
   const { cases, organisation, auth, attachments } = s;
@@ -38,7 +57,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       lang,
       title: `${c.reference} – ${c.subject}`,
       c,
-      categoryName: c.category_name_sv,
+      categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv,
       timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
       users: users.map((u) => ({ ...u, selected: u.id === c.assignee_id })),
       departments,
@@ -49,6 +68,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       form: form
         ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : describeError(form.error, lang) } }
         : {},
+      failed: form ? failureSummary(form.action, form.error, lang) : undefined,
     });
   }
 
@@ -71,6 +91,17 @@ export function caseRoutes(s: Services): RouteDef[] {
       }
     },
   });
+
+  const backToCase: RouteDef = {
+    method: 'get',
+    path: '/agent/cases/:reference/:action',
+    access: 'agent',
+    summary: 'A reload of a failed action goes back to the case',
+    handler: (req, res) => {
+      if (!(String(req.params.action) in SECTION_IDS)) throw new NotFoundError(`No page at ${req.path}`);
+      res.redirect(303, `/agent/cases/${reference(req)}`);
+    },
+  };
 
   return [
     {
@@ -116,6 +147,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       summary: 'A case with its whole timeline',
       handler: (req, res) => renderCase(req, res),
     },
+    backToCase,
     action('reply', (ref, req) => cases.reply(ref, req.ctx.user!, req.body)),
     action('note', (ref, req) => cases.addNote(ref, req.ctx.user!, req.body)),
     action('status', (ref, req) => cases.update(ref, req.ctx.user!, { status: req.body?.status ?? '' })),

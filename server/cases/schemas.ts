@@ -8,6 +8,8 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 export const MESSAGE_MAX = 10_000;
 
+const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
+
 /** A string field: missing says `missingKey`, a number or object says "wrong type". */
 export const text = (missingKey = 'errors.required') =>
   z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? missingKey : 'errors.invalid_type') });
@@ -18,21 +20,25 @@ export const phoneSchema = z
   .regex(/^\+?[0-9][0-9 ()-]{5,22}$/, 'errors.phone_invalid')
   .transform((v) => v.replace(/[\s()-]/g, ''));
 
-export const slugSchema = text().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'errors.invalid_choice');
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A choice among existing short names (a topic, a department). */
+export const slugSchema = text().trim().toLowerCase().regex(SLUG_PATTERN, 'errors.invalid_choice');
+/** A new short name typed by an admin. */
+export const newSlugSchema = text().trim().toLowerCase().regex(SLUG_PATTERN, 'errors.slug_invalid');
 
 export const newCaseSchema = z
   .object({
     name: text('errors.name_required').trim().min(1, 'errors.name_required').max(200, 'errors.too_long'),
-    email: optional(text().trim().max(254, 'errors.too_long').pipe(z.email('errors.email_invalid'))),
+    email: optional(z.preprocess(trimmed, z.email({ error: (i) => (typeof i.input === 'string' ? 'errors.email_invalid' : 'errors.invalid_type') }).max(254, 'errors.too_long'))),
     phone: optional(phoneSchema),
     category: z.preprocess((v) => (v === '' ? undefined : v), text('errors.category_required').pipe(slugSchema)),
-    subject: optional(text().trim().max(200, 'errors.too_long')),
+    // A subject is one line: line breaks and control characters become spaces.
+    subject: optional(z.preprocess((v) => (typeof v === 'string' ? v.replace(/[\u0000-\u001f\u007f]+/g, ' ') : v), text().trim().max(200, 'errors.too_long'))),
     message: text('errors.message_required').trim().min(1, 'errors.message_required').max(MESSAGE_MAX, 'errors.too_long'),
     language: optional(z.enum(LANGUAGES, 'errors.invalid_choice')),
   })
-  .superRefine((v, ctx) => {
-    if (!v.email && !v.phone) ctx.addIssue({ code: 'custom', path: ['email'], message: 'errors.contact_required' });
-  })
+  // Runs even when other fields are wrong, so every error is reported at once.
+  .refine((v) => Boolean(v.email || v.phone), { path: ['email'], message: 'errors.contact_required', when: () => true })
   .meta({ id: 'NewCase' });
 export type NewCaseInput = z.output<typeof newCaseSchema>;
 

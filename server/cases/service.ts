@@ -152,7 +152,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const language = v.language ?? opts.language ?? 'sv';
       const reference = await references.next();
       const token = newResidentToken();
-      const subject = v.subject ?? subjectFrom(v.message);
+      const subject = v.subject || subjectFrom(v.message);
       const ack = v.email
         ? composer.acknowledgement({ id: 0, reference, subject, language, resident_token: token }, v.email, v.name)
         : undefined;
@@ -403,7 +403,8 @@ function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
   if (to === 'resolved') {
     patch.resolved_at = at;
     patch.resolved_at_first_contact =
-      c.agent_reply_count <= 1 && c.resident_message_count <= 1 && c.forward_count === 0 && c.reopen_count === 0;
+      // One answer settled it: exactly one reply, no follow-up, never forwarded or reopened.
+      c.agent_reply_count === 1 && c.resident_message_count <= 1 && c.forward_count === 0 && c.reopen_count === 0;
   }
   if (to === 'closed') patch.closed_at = at;
   if (c.status === 'resolved' && to === 'open') Object.assign(patch, reopenPatch(c));

@@ -5,7 +5,7 @@ import { AppError, NotFoundError, ValidationError } from '../platform/errors.js'
 import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
-import { discardUploads, filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
+import { describeSize, discardUploads, filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
 import { describeError, localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
@@ -21,12 +21,9 @@ export function intakeRoutes(s: Services): RouteDef[] {
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
   const uploadHints = (lang: string) => ({
-    types: ALLOWED_EXTENSIONS.join(', '),
-    maxSize: `${Math.round(config.uploads.maxBytes / 1024 / 1024)} MB`,
-    maxFiles: config.uploads.maxFiles,
     hint: translate(lang, 'form.attachments.hint', {
       types: ALLOWED_EXTENSIONS.join(', '),
-      max: `${Math.round(config.uploads.maxBytes / 1024 / 1024)} MB`,
+      max: describeSize(config.uploads.maxBytes),
       count: config.uploads.maxFiles,
     }),
   });
@@ -45,8 +42,9 @@ export function intakeRoutes(s: Services): RouteDef[] {
     const errors = error ? localizeFieldErrors(error.fields, lang) : {};
     const topicList = await topics(lang);
     // Each summary entry links to the control to fix; a topic error to the first choice.
+    const order = (field: string) => ['category', ...FORM_FIELDS, 'attachments'].indexOf(field);
     const errorList = error
-      ? error.fields.map((f) => ({
+      ? [...error.fields].sort((a, b) => order(a.field) - order(b.field)).map((f) => ({
           href: f.field === 'category' ? `#topic-${topicList[0]?.slug ?? ''}` : `#f-${FORM_FIELDS.includes(f.field as never) || f.field === 'attachments' ? f.field : 'message'}`,
           message: errors[f.field],
         }))

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { slugSchema } from '../cases/schemas.js';
+import { newSlugSchema, slugSchema } from '../cases/schemas.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { parseOrThrow } from '../platform/validation.js';
 import type { CategoryRow, OrganisationStore } from './store.js';
@@ -10,7 +10,7 @@ const optionalText = (max: number) =>
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean());
 
 export const departmentSchema = z.object({
-  slug: slugSchema,
+  slug: newSlugSchema,
   name: z.string('errors.required').trim().min(1, 'errors.required').max(200, 'errors.too_long'),
   email: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? null : v),
@@ -20,7 +20,7 @@ export const departmentSchema = z.object({
 });
 
 export const categorySchema = z.object({
-  slug: slugSchema,
+  slug: newSlugSchema,
   name_sv: z.string('errors.required').trim().min(1, 'errors.required').max(200, 'errors.too_long'),
   name_en: z.string('errors.required').trim().min(1, 'errors.required').max(200, 'errors.too_long'),
   description_sv: optionalText(500),

@@ -75,6 +75,13 @@ export function uploadError(err: multer.MulterError, limits?: { maxBytes: number
       : err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE'
         ? 'errors.attachment_too_many'
         : 'errors.attachment_invalid';
-  const params = limits ? { max: `${Math.round((limits.maxBytes / 1024 / 1024) * 10) / 10} MB`, count: String(limits.maxFiles) } : { max: '', count: '' };
+  const params = limits ? { max: describeSize(limits.maxBytes), count: String(limits.maxFiles) } : { max: '', count: '' };
   return new ValidationError([{ field: 'attachments', code, message: translate('en', code, params), params }]);
+}
+
+/** A size as people read it: 10 MB, 2.5 MB, 500 kB. */
+export function describeSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`;
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 }

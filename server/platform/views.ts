@@ -1,10 +1,12 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { textDirection, translate } from './i18n.js';
+import { describeSize } from './uploads.js';
 
-export const VIEWS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../views');
+import { VIEWS_DIR } from './paths.js';
+
+export { VIEWS_DIR };
 
 type Template = Handlebars.TemplateDelegate;
 
@@ -143,11 +145,5 @@ function registerHelpers(hbs: typeof Handlebars): void {
     const escaped = hbs.escapeExpression(String(text ?? ''));
     return new hbs.SafeString(escaped.replace(/\r?\n/g, '<br>'));
   });
-  hbs.registerHelper('filesize', (bytes: unknown) => {
-    const n = Number(bytes);
-    if (!Number.isFinite(n)) return '';
-    if (n < 1024) return `${n} B`;
-    if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
-    return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  });
+  hbs.registerHelper('filesize', (bytes: unknown) => (Number.isFinite(Number(bytes)) ? describeSize(Number(bytes)) : ''));
 }

@@ -1,0 +1,143 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import supertest from 'supertest';
+import { createApp } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { openDatabase } from '../../server/platform/db.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { createServices } from '../../server/services.js';
+import { databaseKind } from '../support/database.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI as an operator runs it: a separate process. On PostgreSQL it works
+ * on this file's test database; on the embedded database it gets its own data
+ * directory (PGlite allows one process at a time), checked afterwards by
+ * opening that directory here.
+ */
+describe('CLI (server/cli.ts)', function () {
+  this.timeout(120_000);
+  let t: TestApp;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  const email = `cli.${Date.now()}@test.example`;
+  const password = 'a long cli password';
+
+  before(async () => {
+    t = await startTestApp();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sc-cli-'));
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      ...(databaseKind === 'postgres' ? { DATABASE_URL: t.databaseUrl, SESSION_SECRET: randomBytes(32).toString('hex') } : {}),
+    };
+  });
+  after(async () => {
+    await t.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function cli(...args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+  /** Runs `fn` with services and an app on the CLI's embedded data directory (after the CLI has exited). */
+  async function withEmbedded<T>(fn: (s: ReturnType<typeof createServices>, app: ReturnType<typeof createApp>) => Promise<T>): Promise<T> {
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const database = await openDatabase(config);
+    const services = createServices({ config, db: database.knex, logger: createLogger(config) });
+    try {
+      return await fn(services, createApp(services));
+    } finally {
+      services.mail.transport.close();
+      await database.close();
+    }
+  }
+
+  it('migrate: applies the migrations and exits 0', async () => {
+    const r = await cli('migrate');
+    assert.equal(r.code, 0, show(r));
+    if (databaseKind === 'postgres') assert.match(r.stdout, /the database is up to date/, show(r));
+    else assert.match(r.stdout, /applied: .*20261128000000_foundation/, show(r));
+  });
+
+  it('user:create: creates the user; bad input exits 2 naming the option', async () => {
+    const ok = await cli('user:create', '--email', email, '--role', 'agent', '--password', password, '--name', 'Cli Agent');
+    assert.equal(ok.code, 0, show(ok));
+    assert.match(ok.stdout, new RegExp(`created agent ${email.replace(/\./g, '\\.')} \\(id \\d+\\)`));
+
+    const badRole = await cli('user:create', '--email', `x.${email}`, '--role', 'boss', '--password', password);
+    assert.equal(badRole.code, 2, show(badRole));
+    assert.match(badRole.stderr, /--role/);
+    const shortPassword = await cli('user:create', '--email', `y.${email}`, '--role', 'agent', '--password', 'short');
+    assert.equal(shortPassword.code, 2, show(shortPassword));
+    assert.match(shortPassword.stderr, /--password/);
+    const noEmail = await cli('user:create', '--role', 'agent', '--password', password);
+    assert.equal(noEmail.code, 2, show(noEmail));
+    assert.match(noEmail.stderr, /--email/);
+
+    const check = async (s: ReturnType<typeof createServices>) => {
+      const users = await s.auth.listUsers();
+      const mine = users.filter((u) => u.email.endsWith(email));
+      assert.deepEqual(
+        mine.map((u) => [u.email, u.role, u.name]),
+        [[email, 'agent', 'Cli Agent']],
+        'only the valid user was created',
+      );
+      assert.ok(await s.auth.verifyCredentials(email, password), 'the password works');
+    };
+    if (databaseKind === 'postgres') await check(t.services);
+    else await withEmbedded(check);
+  });
+
+  it('token:create: prints the token alone on its last line, and it works as a bearer token', async () => {
+    const r = await cli('token:create', '--email', email);
+    assert.equal(r.code, 0, show(r));
+    const lines = r.stdout.trimEnd().split('\n');
+    const token = lines.at(-1)!;
+    assert.match(token, /^sc_[A-Za-z0-9_-]{43}$/, show(r));
+    assert.ok(!lines.slice(0, -1).some((l) => l.includes(token)), 'the token is printed once');
+
+    const check = async (app: ReturnType<typeof createApp>) => {
+      const res = await supertest(app).get('/api/v1/cases').set('Authorization', `Bearer ${token}`).expect(200);
+      assert.deepEqual(Object.keys(res.body).sort(), ['items', 'next']);
+      await supertest(app).get('/api/v1/cases').set('Authorization', `Bearer ${token.slice(0, -2)}xx`).expect(401);
+    };
+    if (databaseKind === 'postgres') await check(t.app);
+    else await withEmbedded((_s, app) => check(app));
+  });
+
+  it('an unknown command exits 2 with the usage', async () => {
+    const r = await cli('frobnicate');
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /Unknown command "frobnicate"/);
+    assert.match(r.stderr, /Usage:/);
+    for (const command of ['migrate', 'user:create', 'token:create']) assert.ok(r.stderr.includes(command), command);
+  });
+});
