@@ -31,7 +31,8 @@ import {
   queueQuerySchema,
   replySchema,
 } from './schemas.js';
-import type { CaseEventRow, CaseRow, CaseStore, NewCaseEvent } from './store.js';
+import { createIntakeWriter } from './intake-writer.js';
+import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, NewCaseEvent } from './store.js';
 
 export interface CaseServiceDeps {
   db: Knex;
@@ -80,6 +81,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
 export function createCaseService(deps: CaseServiceDeps) {
   const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus } = deps;
   const references = createReferenceAllocator((n) => cases.takeCaseNumbers(n));
+  const intake = createIntakeWriter({ db, cases });
 
   /**
    * Runs one change to one case: lock the row, apply `fn` (which writes the
@@ -157,7 +159,7 @@ export function createCaseService(deps: CaseServiceDeps) {
         ? composer.acknowledgement({ id: 0, reference, subject, language, resident_token: token }, v.email, v.name)
         : undefined;
 
-      let created: { case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number };
+      let created: InsertedCase;
       try {
         const fields = {
           reference,
@@ -171,14 +173,15 @@ export function createCaseService(deps: CaseServiceDeps) {
           ack,
         };
         if (v.email && !prepared.length) {
-          // The common case is one statement, atomic on its own: no BEGIN/COMMIT round trips.
-          created = await cases.insertNewCase(db, { ...fields, resident: { name: v.name, email: v.email, phone: v.phone ?? null } });
+          // The common case: batched with other new cases into one statement, atomic on its own.
+          created = await intake.write({ ...fields, resident: { name: v.name, email: v.email, phone: v.phone ?? null } });
         } else {
           created = await db.transaction(async (trx) => {
             const resident = v.email
               ? { name: v.name, email: v.email, phone: v.phone ?? null }
               : { id: (await residents.findOrCreate(trx, { name: v.name, phone: v.phone ?? null })).id };
-            const row = await cases.insertNewCase(trx, { ...fields, resident });
+            const [row] = await cases.insertNewCases(trx, [{ ...fields, resident }]);
+            if (!row) throw new Error(`case ${reference} was not written`);
             if (prepared.length) {
               await attachments.insertMany(trx, prepared.map((p) => ({ ...p, case_id: row.case_id, message_id: row.message_id })));
             }

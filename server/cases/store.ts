@@ -81,7 +81,7 @@ export interface TimelineRow extends CaseEventRow {
 
 export function createCaseStore(db: Knex) {
   return {
-    insertNewCase,
+    insertNewCases,
 
     /** Reserves `count` case numbers from the sequence. */
     async takeCaseNumbers(count: number): Promise<number[]> {
@@ -206,67 +206,89 @@ export function createCaseStore(db: Knex) {
 
 export type CaseStore = ReturnType<typeof createCaseStore>;
 
+export interface NewCaseRow {
+  /** An existing resident (phone-only contacts), or an e-mail to upsert the resident by. */
+  resident: { name: string; email: string; phone: string | null } | { id: number };
+  reference: string;
+  channel: Channel;
+  categoryId: number;
+  subject: string;
+  language: string;
+  token: string;
+  body: string;
+  payload: Record<string, unknown>;
+  ack: NewOutboxMail | undefined;
+}
+
+export interface InsertedCase {
+  reference: string;
+  case_id: number;
+  created_at: Date;
+  event_id: number;
+  event_created_at: Date;
+  message_id: number;
+}
+
 /**
- * A new case in one statement: resident, case, first event, first message and
- * acknowledgement mail. One round trip keeps intake fast under load, and a
- * single statement is all-or-nothing on its own.
+ * New cases in one statement: for each, the resident (upserted by e-mail),
+ * the case, its first event, its first message and the acknowledgement mail.
+ * The rows travel as one JSON parameter, so the prepared statement is the
+ * same for one case or a hundred, and a single statement is all-or-nothing.
+ * Two cases in one call must not share an e-mail address (an upsert cannot
+ * touch the same row twice); the intake writer sees to that.
  */
-async function insertNewCase(
-  conn: Knex,
-  p: {
-    resident: { name: string; email: string; phone: string | null } | { id: number };
-    reference: string;
-    channel: Channel;
-    categoryId: number;
-    subject: string;
-    language: string;
-    token: string;
-    body: string;
-    payload: Record<string, unknown>;
-    ack: NewOutboxMail | undefined;
-  },
-) {
-  const bindings: Knex.RawBinding[] = [];
-  let residentCte: string;
-  if ('id' in p.resident) {
-    residentCte = `r AS (SELECT CAST(? AS bigint) AS id)`;
-    bindings.push(p.resident.id);
-  } else {
-    residentCte = `r AS (
-      INSERT INTO residents (name, email, phone) VALUES (?, ?, ?)
-      ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
-      DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
-      RETURNING id)`;
-    bindings.push(p.resident.name, p.resident.email, p.resident.phone);
-  }
-  bindings.push(p.reference, p.channel, p.categoryId, p.subject, p.language, p.token);
-  bindings.push(JSON.stringify(p.payload));
-  bindings.push(p.channel, p.body);
-  let outboxCte = '';
-  if (p.ack) {
-    outboxCte = `, o AS (
-      INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id)
-      SELECT c.id, ?, ?, ?, ?, ? FROM c RETURNING id)`;
-    bindings.push(p.ack.kind, p.ack.to_address, p.ack.subject, p.ack.text_body, p.ack.message_id);
-  }
-  const rows = await preparedQuery<{ case_id: number; created_at: Date; event_id: number; event_created_at: Date; message_id: number }>(
+async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<InsertedCase[]> {
+  const input = items.map((p) => ({
+    ref: p.reference,
+    name: 'id' in p.resident ? null : p.resident.name,
+    email: 'id' in p.resident ? null : p.resident.email,
+    phone: 'id' in p.resident ? null : p.resident.phone,
+    resident_id: 'id' in p.resident ? p.resident.id : null,
+    channel: p.channel,
+    category_id: p.categoryId,
+    subject: p.subject,
+    language: p.language,
+    token: p.token,
+    payload: p.payload,
+    body: p.body,
+    ack_kind: p.ack?.kind ?? null,
+    ack_to: p.ack?.to_address ?? null,
+    ack_subject: p.ack?.subject ?? null,
+    ack_text: p.ack?.text_body ?? null,
+    ack_message_id: p.ack?.message_id ?? null,
+  }));
+  return preparedQuery<InsertedCase>(
     conn,
-    `WITH ${residentCte},
+    `WITH input AS (
+       SELECT * FROM json_to_recordset(CAST(? AS json)) AS t(
+         ref text, name text, email text, phone text, resident_id bigint, channel text, category_id integer,
+         subject text, language text, token text, payload jsonb, body text,
+         ack_kind text, ack_to text, ack_subject text, ack_text text, ack_message_id text)),
+     r AS (
+       INSERT INTO residents (name, email, phone)
+       SELECT name, email, phone FROM input WHERE email IS NOT NULL
+       ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
+       DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
+       RETURNING id, lower(email) AS email_key),
      c AS (
        INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count)
-       SELECT ?, 'new', ?, ?, r.id, ?, ?, ?, 1 FROM r
-       RETURNING id, created_at),
+       SELECT i.ref, 'new', i.channel, i.category_id, coalesce(i.resident_id, r.id), i.subject, i.language, i.token, 1
+       FROM input i LEFT JOIN r ON r.email_key = lower(i.email)
+       RETURNING id, reference, created_at),
      e AS (
        INSERT INTO case_events (case_id, type, actor_type, payload)
-       SELECT c.id, 'case.created', 'resident', CAST(? AS jsonb) FROM c
+       SELECT c.id, 'case.created', 'resident', i.payload FROM c JOIN input i ON i.ref = c.reference
        RETURNING id, case_id, created_at),
      m AS (
        INSERT INTO messages (case_id, event_id, kind, channel, body)
-       SELECT e.case_id, e.id, 'resident', ?, ? FROM e
-       RETURNING id)
-     ${outboxCte}
-     SELECT c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id FROM c, e, m`,
-    bindings,
+       SELECT e.case_id, e.id, 'resident', i.channel, i.body FROM e JOIN c ON c.id = e.case_id JOIN input i ON i.ref = c.reference
+       RETURNING id, case_id),
+     o AS (
+       INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id)
+       SELECT c.id, i.ack_kind, i.ack_to, i.ack_subject, i.ack_text, i.ack_message_id FROM c JOIN input i ON i.ref = c.reference
+       WHERE i.ack_to IS NOT NULL)
+     SELECT c.reference, c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id
+     FROM c JOIN e ON e.case_id = c.id JOIN m ON m.case_id = c.id`,
+    [JSON.stringify(input)],
   );
-  return rows[0]!;
 }
