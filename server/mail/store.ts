@@ -30,10 +30,14 @@ export function createMailStore(db: Knex) {
     },
 
     /**
-     * Claims due mails and runs `send` on each while holding their row locks,
-     * so two workers (or two instances) never send the same mail.
+     * Claims up to `limit` due mails for `leaseMs`: a short transaction moves
+     * their next attempt past the lease, so no other worker (or instance) takes
+     * them meanwhile, and commits before anything is sent. Sending happens
+     * outside any transaction (a slow relay must not hold a database
+     * connection; the embedded database has only one). A worker that dies
+     * mid-send leaves the mail to be sent again when the lease runs out.
      */
-    async processDue(limit: number, send: (row: OutboxRow) => Promise<void>, retryDelayMs: (attempts: number) => number, maxAttempts: number): Promise<number> {
+    async claimDue(limit: number, leaseMs: number): Promise<OutboxRow[]> {
       return db.transaction(async (trx) => {
         const rows = (await trx('mail_outbox')
           .where('status', 'pending')
@@ -42,24 +46,23 @@ export function createMailStore(db: Knex) {
           .limit(limit)
           .forUpdate()
           .skipLocked()) as OutboxRow[];
-        for (const row of rows) {
-          try {
-            await send(row);
-            await trx('mail_outbox').where({ id: row.id }).update({ status: 'sent', sent_at: trx.fn.now(), attempts: row.attempts + 1, last_error: null });
-          } catch (err) {
-            const attempts = row.attempts + 1;
-            await trx('mail_outbox')
-              .where({ id: row.id })
-              .update({
-                attempts,
-                last_error: String((err as Error).message ?? err).slice(0, 2000),
-                status: attempts >= maxAttempts ? 'failed' : 'pending',
-                next_attempt_at: new Date(Date.now() + retryDelayMs(attempts)),
-              });
-          }
+        if (rows.length) {
+          await trx('mail_outbox')
+            .whereIn('id', rows.map((r) => r.id))
+            .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
         }
-        return rows.length;
+        return rows;
       });
+    },
+
+    async markSent(row: OutboxRow): Promise<void> {
+      await db('mail_outbox').where({ id: row.id }).update({ status: 'sent', sent_at: db.fn.now(), attempts: row.attempts + 1, last_error: null });
+    },
+
+    async markFailedAttempt(row: OutboxRow, error: string, retryAt: Date, giveUp: boolean): Promise<void> {
+      await db('mail_outbox')
+        .where({ id: row.id })
+        .update({ attempts: row.attempts + 1, last_error: error.slice(0, 2000), status: giveUp ? 'failed' : 'pending', next_attempt_at: retryAt });
     },
 
     listRecent: (limit = 100): Promise<OutboxRow[]> => db<OutboxRow>('mail_outbox').orderBy('id', 'desc').limit(limit),

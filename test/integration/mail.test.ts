@@ -28,11 +28,15 @@ interface Relay {
   messages: { from: string; to: string[]; raw: Buffer; mail: ParsedMail }[];
   /** While true, every message is refused with "451 try again later". */
   refuse: boolean;
+  /** While set, the relay keeps each message's DATA unanswered until the promise settles. */
+  hold?: Promise<void>;
+  /** How many messages are waiting on `hold` right now. */
+  held: number;
   close(): Promise<void>;
 }
 
 async function startRelay(): Promise<Relay> {
-  const relay = { messages: [], refuse: false } as unknown as Relay;
+  const relay = { messages: [], refuse: false, held: 0 } as unknown as Relay;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -40,7 +44,12 @@ async function startRelay(): Promise<Relay> {
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null) => void) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (relay.hold) {
+          relay.held++;
+          await relay.hold;
+          relay.held--;
+        }
         if (relay.refuse) {
           callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
           return;
@@ -347,6 +356,37 @@ describe('mail: a failing relay', () => {
       assert.equal(row!.attempts, 2);
     } finally {
       await t.close();
+    }
+  });
+
+  it('a slow relay holds no database connection: the service keeps answering while a mail is handed over', async function () {
+    this.timeout(60_000);
+    const relay = await startRelay();
+    let release!: () => void;
+    relay.hold = new Promise<void>((r) => (release = r));
+    const t = await startTestApp({ config: smtpConfig(relay.url) });
+    try {
+      const first = await createCaseViaApi(t);
+      while (relay.held === 0) await new Promise((r) => setTimeout(r, 20));
+      // The relay now sits on the acknowledgement. On the embedded database (one
+      // connection) these would wait forever if sending held a transaction open.
+      const second = await createCaseViaApi(t);
+      await t.request().get(`/arende/${first.token}`).expect(200);
+      await t.request().get('/healthz').expect(200);
+      assert.equal(relay.messages.length, 0, 'nothing delivered while held');
+      release();
+      relay.hold = undefined;
+      await t.mailIdle();
+      while (relay.messages.length < 2) {
+        await new Promise((r) => setTimeout(r, 50));
+        await t.mailIdle();
+      }
+      assert.deepEqual(relay.messages.map((m) => m.to[0]).sort(), [first.email, second.email].sort());
+      const states = await t.db('mail_outbox').pluck('status');
+      assert.deepEqual([...new Set(states)], ['sent']);
+    } finally {
+      await t.close();
+      await relay.close();
     }
   });
 
