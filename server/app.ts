@@ -33,7 +33,7 @@ export function routeTable(services: Services): RouteDef[] {
 }
 
 export function createApp(services: Services): Express {
-  const { config, logger, views } = services;
+  const { config, views } = services;
   const app = express();
   app.disable('x-powered-by');
   // Pages and API answers are per user and change with every event: no ETags (static files keep theirs).
