@@ -45,6 +45,26 @@ export interface Config {
   };
   logLevel: string;
   organisation: { name: string; phone: string; email: string };
+  /** Mail intake: the SMTP listener, IMAP watching and what processing does with a message. */
+  intake: {
+    smtpPort: number;
+    smtpHost: string;
+    /** The addresses residents write to; the listener refuses any other recipient (550). */
+    addresses: string[];
+    maxMailBytes: number;
+    tls: { keyFile: string; certFile: string } | undefined;
+    imapUrl: string | undefined;
+    imapMailbox: string;
+    imapPollMs: number;
+    /** The topic of a case that arrives by e-mail. */
+    category: string;
+    /** A reply to a case closed longer than this opens a new case linked to it. */
+    reopenWindowDays: number;
+    /** At most one acknowledgement per sender in this window. */
+    ackWindowMinutes: number;
+    maxAttempts: number;
+    pollMs: number;
+  };
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
@@ -87,6 +107,20 @@ const envSchema = z.object({
   ORG_NAME: z.string().default('Borlänge kommun'),
   ORG_PHONE: z.string().default('0243-740 00'),
   ORG_EMAIL: z.string().default('kontaktcenter@borlange.example'),
+  SMTP_PORT: intFrom(2525, 0, 65535),
+  SMTP_HOST: z.string().min(1).default('0.0.0.0'),
+  INTAKE_ADDRESSES: z.string().default('kontaktcenter@borlange.example'),
+  MAX_MAIL_BYTES: intFrom(25 * 1024 * 1024, 1024),
+  SMTP_TLS_KEY: z.string().min(1).optional(),
+  SMTP_TLS_CERT: z.string().min(1).optional(),
+  IMAP_URL: z.string().regex(/^imaps?:\/\//, 'must be an imap:// or imaps:// URL').optional(),
+  IMAP_MAILBOX: z.string().min(1).default('INBOX'),
+  IMAP_POLL_MS: intFrom(60_000, 1000),
+  INTAKE_CATEGORY: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a topic short name').default('ovrigt'),
+  REOPEN_WINDOW_DAYS: intFrom(30, 0),
+  ACK_WINDOW_MINUTES: intFrom(60, 0),
+  INBOUND_MAX_ATTEMPTS: intFrom(5, 1, 100),
+  INBOUND_POLL_MS: intFrom(5000, 50),
 });
 
 export class ConfigError extends Error {}
@@ -143,8 +177,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     logLevel: e.LOG_LEVEL,
     organisation: { name: e.ORG_NAME, phone: e.ORG_PHONE, email: e.ORG_EMAIL },
+    intake: {
+      smtpPort: e.SMTP_PORT,
+      smtpHost: e.SMTP_HOST,
+      addresses: parseAddresses(e.INTAKE_ADDRESSES),
+      maxMailBytes: e.MAX_MAIL_BYTES,
+      tls: tlsFiles(e.SMTP_TLS_KEY, e.SMTP_TLS_CERT),
+      imapUrl: e.IMAP_URL,
+      imapMailbox: e.IMAP_MAILBOX,
+      imapPollMs: e.IMAP_POLL_MS,
+      category: e.INTAKE_CATEGORY,
+      reopenWindowDays: e.REOPEN_WINDOW_DAYS,
+      ackWindowMinutes: e.ACK_WINDOW_MINUTES,
+      maxAttempts: e.INBOUND_MAX_ATTEMPTS,
+      pollMs: e.INBOUND_POLL_MS,
+    },
   };
   return { ...config, ...overrides };
+}
+
+function parseAddresses(list: string): string[] {
+  const addresses = list
+    .split(',')
+    .map((a) => a.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = addresses.filter((a) => !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(a));
+  if (!addresses.length || bad.length) {
+    throw new ConfigError(`INTAKE_ADDRESSES must be a comma-separated list of e-mail addresses${bad.length ? `; not addresses: ${bad.join(', ')}` : ''}`);
+  }
+  return addresses;
+}
+
+function tlsFiles(keyFile: string | undefined, certFile: string | undefined) {
+  if (!keyFile && !certFile) return undefined;
+  if (!keyFile || !certFile) throw new ConfigError('SMTP_TLS_KEY and SMTP_TLS_CERT go together: set both for STARTTLS, or neither');
+  for (const f of [keyFile, certFile]) if (!existsSync(f)) throw new ConfigError(`SMTP TLS file not found: ${f}`);
+  return { keyFile, certFile };
 }
 
 function parseTrustProxy(v: string | undefined): boolean | number | string {

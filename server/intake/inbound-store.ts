@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+
+export interface InboundRow {
+  id: number;
+  source: 'smtp' | 'imap';
+  recipient: string;
+  envelope_from: string | null;
+  message_id: string | null;
+  raw: Buffer;
+  size_bytes: number;
+  sha256: string;
+  status: 'received' | 'processed' | 'quarantined' | 'discarded';
+  outcome: string | null;
+  case_id: number | null;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+  imap_mailbox: string | null;
+  imap_uidvalidity: number | null;
+  imap_uid: number | null;
+}
+
+export interface RawDelivery {
+  source: 'smtp' | 'imap';
+  recipient: string;
+  envelopeFrom: string | null;
+  raw: Buffer;
+  imap?: { mailbox: string; uidvalidity: number; uid: number };
+}
+
+/** The Message-ID header of a raw message, without angle brackets (the header block only is read). */
+export function messageIdOf(raw: Buffer): string | null {
+  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
+  const head = raw.subarray(0, end >= 0 ? end : Math.min(raw.length, 64 * 1024)).toString('latin1');
+  const m = /^message-id:[ \t]*((?:.|\r?\n[ \t])*)/im.exec(head);
+  const value = m?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
+  const id = value ? (/<([^<>\s]+)>/.exec(value)?.[1] ?? value.split(/\s/)[0]) : undefined;
+  return id && id.length <= 900 ? id : null;
+}
+
+/** SQL for received mail: kept raw first, processed later, quarantined rather than lost. */
+export function createInboundStore(db: Knex) {
+  return {
+    /**
+     * Stores a delivery durably. A second delivery of the same Message-ID to
+     * the same address (or of the same IMAP UID) is recognised and not stored
+     * twice: `duplicate` is then true.
+     */
+    async store(d: RawDelivery): Promise<{ id: number | null; duplicate: boolean }> {
+      const messageId = messageIdOf(d.raw);
+      const rows = (await db('inbound_messages')
+        .insert({
+          source: d.source,
+          recipient: d.recipient.toLowerCase(),
+          envelope_from: d.envelopeFrom,
+          message_id: messageId,
+          raw: d.raw,
+          size_bytes: d.raw.length,
+          sha256: createHash('sha256').update(d.raw).digest('hex'),
+          imap_mailbox: d.imap?.mailbox ?? null,
+          imap_uidvalidity: d.imap?.uidvalidity ?? null,
+          imap_uid: d.imap?.uid ?? null,
+        })
+        .onConflict()
+        .ignore()
+        .returning('id')) as { id: number }[];
+      return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
+    },
+
+    /** Claims due messages for `leaseMs` in a short transaction; processing happens outside it. */
+    async claimDue(limit: number, leaseMs: number): Promise<InboundRow[]> {
+      return db.transaction(async (trx) => {
+        const rows = (await trx('inbound_messages')
+          .where('status', 'received')
+          .andWhere('next_attempt_at', '<=', trx.fn.now())
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked()) as InboundRow[];
+        if (rows.length) {
+          await trx('inbound_messages')
+            .whereIn('id', rows.map((r) => r.id))
+            .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
+        }
+        return rows;
+      });
+    },
+
+    async markProcessed(id: number, result: { outcome: string; caseId: number | null }, trx: Knex = db): Promise<void> {
+      await trx('inbound_messages')
+        .where({ id })
+        .update({ status: 'processed', outcome: result.outcome, case_id: result.caseId, processed_at: trx.fn.now(), last_error: null });
+    },
+
+    async markFailedAttempt(row: Pick<InboundRow, 'id' | 'attempts'>, error: string, retryAt: Date, quarantine: boolean): Promise<void> {
+      await db('inbound_messages')
+        .where({ id: row.id })
+        .update({ attempts: row.attempts + 1, last_error: error.slice(0, 4000), status: quarantine ? 'quarantined' : 'received', next_attempt_at: retryAt });
+    },
+
+    listQuarantined: (limit = 200): Promise<Omit<InboundRow, 'raw'>[]> =>
+      db('inbound_messages')
+        .where({ status: 'quarantined' })
+        .orderBy('received_at', 'desc')
+        .limit(limit)
+        .select('id', 'source', 'recipient', 'envelope_from', 'message_id', 'size_bytes', 'status', 'attempts', 'last_error', 'received_at'),
+
+    findById: (id: number) => db<InboundRow>('inbound_messages').where({ id }).first(),
+
+    /** Sends a quarantined message through processing again, from a clean slate. */
+    async requeue(id: number): Promise<boolean> {
+      const n = await db('inbound_messages')
+        .where({ id, status: 'quarantined' })
+        .update({ status: 'received', attempts: 0, next_attempt_at: db.fn.now(), last_error: null });
+      return n > 0;
+    },
+
+    /** An admin's decision that a quarantined message is not a case. The raw message is kept. */
+    async discard(id: number): Promise<boolean> {
+      const n = await db('inbound_messages').where({ id, status: 'quarantined' }).update({ status: 'discarded', processed_at: db.fn.now() });
+      return n > 0;
+    },
+
+    async imapState(mailbox: string): Promise<{ uidvalidity: number; last_uid: number } | undefined> {
+      return db('imap_mailbox_state').where({ mailbox }).first('uidvalidity', 'last_uid');
+    },
+
+    async saveImapState(mailbox: string, uidvalidity: number, lastUid: number): Promise<void> {
+      await db('imap_mailbox_state')
+        .insert({ mailbox, uidvalidity, last_uid: lastUid })
+        .onConflict('mailbox')
+        .merge({ uidvalidity, last_uid: lastUid, updated_at: db.fn.now() });
+    },
+  };
+}
+
+export type InboundStore = ReturnType<typeof createInboundStore>;
