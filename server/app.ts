@@ -7,6 +7,7 @@ import { authenticate } from './auth/middleware.js';
 import { caseApiRoutes } from './cases/api-routes.js';
 import { caseRoutes } from './cases/routes.js';
 import { demoRoutes } from './demo/routes.js';
+import { quarantineRoutes } from './intake/quarantine-routes.js';
 import { intakeRoutes } from './intake/routes.js';
 import { isHealthy } from './platform/db.js';
 import { AppError, ValidationError } from './platform/errors.js';
@@ -26,6 +27,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...authRoutes(services),
     ...caseRoutes(services),
     ...adminRoutes(services),
+    ...quarantineRoutes(services),
     ...caseApiRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),

@@ -3,6 +3,8 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { seedDemo, seedReferenceData } from './demo/seed.js';
 import { openDatabase } from './platform/db.js';
+import { createImapWatcher } from './intake/imap-watcher.js';
+import { createSmtpListener } from './intake/smtp-listener.js';
 import { createLogger } from './platform/logger.js';
 import { migrateLatest } from './platform/migrate.js';
 import { createServices } from './services.js';
@@ -32,6 +34,14 @@ async function main(): Promise<void> {
 
   const app = createApp(services);
   services.mail.worker.start();
+  services.intake.processor.start();
+  const smtp = createSmtpListener({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger });
+  const smtpPort = await smtp.listen();
+  const imap = config.intake.imapUrl
+    ? createImapWatcher({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger })
+    : undefined;
+  await imap?.start();
+  logger.info({ port: smtpPort, addresses: config.intake.addresses, starttls: Boolean(config.intake.tls) }, 'SMTP intake listening');
   // Expired and idle sessions are removed hourly; they stop working the moment they expire anyway.
   const pruning = setInterval(() => {
     services.auth.pruneSessions().catch((err: unknown) => logger.warn({ err }, 'could not prune sessions'));
@@ -47,6 +57,8 @@ async function main(): Promise<void> {
     `Servicecenter is running at ${config.publicUrl}`,
     `  residents: ${config.publicUrl}/`,
     `  staff:     ${config.publicUrl}/login`,
+    `  mail in:   SMTP on port ${smtpPort} for ${config.intake.addresses.join(', ')}`,
+    ...(imap ? [`  mail in:   IMAP ${config.intake.imapMailbox} (${config.intake.addresses[0]})`] : []),
   ];
   if (config.demo) {
     lines.push('  demo accounts: agent@borlange.example, manager@borlange.example, admin@borlange.example');
@@ -71,10 +83,15 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     forced.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await Promise.all([
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+      smtp.close(),
+      imap?.stop() ?? Promise.resolve(),
+    ]);
+    await services.intake.processor.stop();
     clearInterval(pruning);
     await services.mail.worker.stop();
     services.mail.transport.close();

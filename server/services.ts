@@ -3,12 +3,15 @@ import { createAttachmentService } from './attachments/service.js';
 import { createAttachmentStore } from './attachments/store.js';
 import { createAuthService } from './auth/service.js';
 import { createAuthStore } from './auth/store.js';
+import { createCaseMailService } from './cases/mail-service.js';
 import { createCaseService } from './cases/service.js';
 import { createCaseStore } from './cases/store.js';
 import type { Config } from './config.js';
 import { createMailComposer } from './mail/compose.js';
 import { createMailStore } from './mail/store.js';
 import { createMailWorker } from './mail/worker.js';
+import { createInboundStore } from './intake/inbound-store.js';
+import { createMailProcessor } from './intake/mail-processor.js';
 import { createOrganisationService } from './organisation/service.js';
 import { createOrganisationStore } from './organisation/store.js';
 import { CaseEventBus } from './platform/events.js';
@@ -37,10 +40,12 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const organisation = createOrganisationService({ store: organisationStore });
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
   const composer = createMailComposer({ views, config });
+  const caseStore = createCaseStore(db);
+  const residentStore = createResidentStore();
   const cases = createCaseService({
     db,
-    cases: createCaseStore(db),
-    residents: createResidentStore(),
+    cases: caseStore,
+    residents: residentStore,
     users: authStore,
     organisation: organisationStore,
     topics: organisation,
@@ -50,7 +55,23 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     bus,
   });
 
-  return { config, db, logger, views, bus, auth, organisation, attachments, cases, mail: { store: mailStore, worker: mailWorker, transport } };
+  const inbound = createInboundStore(db);
+  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, bus });
+  const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
+
+  return {
+    config,
+    db,
+    logger,
+    views,
+    bus,
+    auth,
+    organisation,
+    attachments,
+    cases,
+    mail: { store: mailStore, worker: mailWorker, transport },
+    intake: { store: inbound, processor: mailProcessor },
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

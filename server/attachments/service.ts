@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { ValidationError } from '../platform/errors.js';
@@ -121,6 +121,34 @@ export function createAttachmentService(deps: { store: AttachmentStore; config: 
       } finally {
         await Promise.all(files.map((f) => rm(f.path, { force: true })));
       }
+    },
+
+    /**
+     * Files that came inside a mail: each is checked under the same rules as a
+     * web upload, one by one. A file that fails them is not kept (the raw mail
+     * still holds it) and is reported, so the case can say so.
+     */
+    async prepareEach(files: { filename: string; content: Buffer }[]): Promise<{ kept: (PreparedAttachment & { index: number })[]; refused: { filename: string; reason: string }[] }> {
+      const kept: (PreparedAttachment & { index: number })[] = [];
+      const refused: { filename: string; reason: string }[] = [];
+      const incoming = path.join(root, '.incoming');
+      await mkdir(incoming, { recursive: true });
+      for (const [index, f] of files.entries()) {
+        const filename = safeFilename(f.filename);
+        if (f.content.length > config.uploads.maxBytes) {
+          refused.push({ filename, reason: 'too large' });
+          continue;
+        }
+        const tmp = path.join(incoming, randomBytes(12).toString('hex'));
+        await writeFile(tmp, f.content);
+        try {
+          const [one] = await this.prepare([{ path: tmp, originalname: Buffer.from(filename, 'utf8').toString('latin1'), size: f.content.length }]);
+          if (one) kept.push({ ...one, index });
+        } catch (err) {
+          refused.push({ filename, reason: err instanceof ValidationError ? 'type not allowed' : String((err as Error).message) });
+        }
+      }
+      return { kept, refused };
     },
 
     /** Removes stored files whose database rows were never written (the transaction failed). */

@@ -44,23 +44,29 @@ export function caseRoutes(s: Services): RouteDef[] {
   async function renderCase(req: Request, res: Response, status = 200, form?: { action: CaseAction; error: AppError; values: Record<string, unknown> }) {
     const lang = req.ctx.lang;
     const ref = reference(req);
-    const [view, users, departments] = await Promise.all([
+    const [view, users, departments, undeliveredMail] = await Promise.all([
       cases.getForAgent(ref),
       auth.listActiveAgents(),
       organisation.listDepartments({ activeOnly: true }),
+      s.mail.store.listForCase(ref, { undeliveredOnly: true }),
     ]);
     const byMessage = new Map<number, typeof view.attachments>();
     for (const a of view.attachments) if (a.message_id) byMessage.set(a.message_id, [...(byMessage.get(a.message_id) ?? []), a]);
     const c = view.case;
+    // Remote images in mail only when the agent asks (they tell the sender the mail was read).
+    const remoteImages = req.query.bilder === '1';
+    if (remoteImages) res.setHeader('Content-Security-Policy', String(res.getHeader('Content-Security-Policy') ?? '').replace("img-src 'self' data:", "img-src 'self' data: https:"));
     const errors = form?.error instanceof ValidationError ? localizeFieldErrors(form.error.fields, lang) : {};
     res.status(status).render('agent/case', {
       lang,
       title: `${c.reference} – ${c.subject}`,
       c,
       categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv,
-      timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
+      timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang, { remoteImages }), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
+      remoteImages,
       users: users.map((u) => ({ ...u, selected: u.id === c.assignee_id })),
       departments,
+      undeliveredMail,
       transitions: allowedTransitions(c.status as CaseStatus),
       replyStatuses: (['waiting', 'open', 'resolved'] as const).filter((st) => st === c.status || allowedTransitions(c.status as CaseStatus).includes(st)),
       isClosed: c.status === 'closed',

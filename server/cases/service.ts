@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { AttachmentService, IncomingFile, PreparedAttachment } from '../attachments/service.js';
 import type { AuthUser } from '../auth/roles.js';
 import type { AuthStore } from '../auth/store.js';
-import type { MailComposer } from '../mail/compose.js';
+import { bareMessageId, type MailComposer } from '../mail/compose.js';
 import type { MailStore, NewOutboxMail } from '../mail/store.js';
 import type { OrganisationService } from '../organisation/service.js';
 import type { OrganisationStore } from '../organisation/store.js';
@@ -57,9 +57,9 @@ export interface CreatedCase {
 }
 
 /** 256 random bits: a resident's private link to their case. */
-const newResidentToken = () => randomBytes(32).toString('base64url');
+export const newResidentToken = () => randomBytes(32).toString('base64url');
 
-const subjectFrom = (message: string) => {
+export const subjectFrom = (message: string) => {
   const firstLine = message.split(/\r?\n/).find((l) => l.trim()) ?? message;
   return firstLine.trim().length > 80 ? `${firstLine.trim().slice(0, 77)}…` : firstLine.trim();
 };
@@ -306,7 +306,19 @@ export function createCaseService(deps: CaseServiceDeps) {
           const target = v.status ?? (c.status === 'waiting' || canTransition(c.status, 'waiting') ? 'waiting' : c.status);
           if (target !== c.status) assertTransition(c.status, target);
           const ev = await tx.event({ type: 'reply.sent', actorType: 'user', actorId: actor.id, payload: { channel: 'email' } });
-          await cases.insertMessage(tx.trx, { caseId: c.id, eventId: ev.id, kind: 'reply', authorId: actor.id, channel: 'email', body: v.body });
+          // Threaded on the resident's latest mail and our earlier mails to them; its Message-ID
+          // is kept on the message, so the resident's answer to it finds the case.
+          const email = await residentEmailOf(tx.trx, c);
+          const mailed = email ? composer.reply(c, email, v.body, actor.name, await mail.threadFor(tx.trx, c.id, email, { withResident: true })) : undefined;
+          await cases.insertMessage(tx.trx, {
+            caseId: c.id,
+            eventId: ev.id,
+            kind: 'reply',
+            authorId: actor.id,
+            channel: 'email',
+            body: v.body,
+            mailMessageId: mailed ? (bareMessageId(mailed.message_id) ?? null) : null,
+          });
           const patch: Partial<CaseRow> = { agent_reply_count: c.agent_reply_count + 1 };
           if (!c.first_response_at) patch.first_response_at = ev.created_at;
           if (c.assignee_id === null) patch.assignee_id = actor.id;
@@ -315,8 +327,7 @@ export function createCaseService(deps: CaseServiceDeps) {
             Object.assign(patch, statusPatch({ ...c, agent_reply_count: c.agent_reply_count + 1 }, target, ev.created_at));
           }
           await tx.update(patch);
-          const email = await residentEmailOf(tx.trx, c);
-          if (email) await tx.queueMail(composer.reply(c, email, v.body, actor.name));
+          if (mailed) await tx.queueMail(mailed);
         },
       );
     },
@@ -385,7 +396,10 @@ export function createCaseService(deps: CaseServiceDeps) {
           });
           await tx.event({ type: 'status.changed', actorType: 'user', actorId: actor.id, payload: { from: c.status, to: 'forwarded' } });
           await tx.update({ status: 'forwarded', department_id: dep.id, forward_count: c.forward_count + 1 });
-          if (dep.email) await tx.queueMail(composer.handover(c, dep.email, dep.name, v.note, actor.name));
+          if (dep.email) {
+            const thread = await mail.threadFor(tx.trx, c.id, dep.email, { withResident: false });
+            await tx.queueMail(composer.handover(c, dep.email, dep.name, v.note, actor.name, thread));
+          }
         },
       );
     },
@@ -401,7 +415,7 @@ interface ChangeContext {
 }
 
 /** The metric columns a status change sets, so statistics never rescan events. */
-function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
+export function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
   const patch: Partial<CaseRow> = { status: to };
   if (to === 'resolved') {
     patch.resolved_at = at;
@@ -414,11 +428,11 @@ function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
   return patch;
 }
 
-function reopenPatch(c: CaseRow): Partial<CaseRow> {
+export function reopenPatch(c: CaseRow): Partial<CaseRow> {
   return c.status === 'resolved' ? { resolved_at: null, resolved_at_first_contact: null, reopen_count: c.reopen_count + 1 } : {};
 }
 
-function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {
+export function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {
   return {
     id: e.id,
     caseId: e.case_id,

@@ -27,6 +27,22 @@ export interface CaseRow {
   reopen_count: number;
 }
 
+export interface MailFields {
+  html: string | null;
+  mailMessageId: string | null;
+  inboundMessageId: number | null;
+}
+
+export interface MailThreadCandidate {
+  id: number;
+  reference: string;
+  status: CaseStatus;
+  closed_at: Date | null;
+  resident_email: string | null;
+  participants: string[];
+  matchedBy: 'reference' | 'message-id';
+}
+
 export interface CaseEventRow {
   id: number;
   case_id: number;
@@ -77,6 +93,8 @@ export interface TimelineRow extends CaseEventRow {
   message_id: number | null;
   message_kind: 'resident' | 'reply' | 'note' | null;
   message_body: string | null;
+  message_html: string | null;
+  message_channel: string | null;
 }
 
 export function createCaseStore(db: Knex) {
@@ -103,11 +121,72 @@ export function createCaseStore(db: Knex) {
       return row as CaseEventRow;
     },
 
-    async insertMessage(trx: Knex.Transaction, m: { caseId: number; eventId: number; kind: 'resident' | 'reply' | 'note'; authorId?: number | null; channel: string; body: string }): Promise<number> {
+    async insertMessage(
+      trx: Knex.Transaction,
+      m: { caseId: number; eventId: number; kind: 'resident' | 'reply' | 'note'; authorId?: number | null; channel: string; body: string } & Partial<MailFields>,
+    ): Promise<number> {
       const [row] = await trx('messages')
-        .insert({ case_id: m.caseId, event_id: m.eventId, kind: m.kind, author_id: m.authorId ?? null, channel: m.channel, body: m.body })
+        .insert({
+          case_id: m.caseId,
+          event_id: m.eventId,
+          kind: m.kind,
+          author_id: m.authorId ?? null,
+          channel: m.channel,
+          body: m.body,
+          body_html: m.html ?? null,
+          mail_message_id: m.mailMessageId ?? null,
+          inbound_message_id: m.inboundMessageId ?? null,
+        })
         .returning('id');
       return (row as { id: number }).id;
+    },
+
+    /** What a message that came by mail carries besides its text. */
+    async setMailFields(trx: Knex.Transaction, messageId: number, f: MailFields): Promise<void> {
+      await trx('messages').where({ id: messageId }).update({ body_html: f.html, mail_message_id: f.mailMessageId, inbound_message_id: f.inboundMessageId });
+    },
+
+    async setLinkedCase(trx: Knex.Transaction, caseId: number, linkedCaseId: number): Promise<void> {
+      await trx('cases').where({ id: caseId }).update({ linked_case_id: linkedCaseId });
+    },
+
+    async lockById(trx: Knex.Transaction, id: number): Promise<CaseRow | undefined> {
+      return trx<CaseRow>('cases').where({ id }).forUpdate().first();
+    },
+
+    /**
+     * Cases a mail may belong to: named by reference in its subject, or whose
+     * mail (ours or the resident's) it answers by Message-ID. With the people
+     * allowed to write to each: the resident and the case's participants.
+     */
+    async findCasesForMail(f: { references: string[]; messageIds: string[] }): Promise<MailThreadCandidate[]> {
+      if (!f.references.length && !f.messageIds.length) return [];
+      // Message-IDs are compared with and without their angle brackets.
+      const bothForms = [...f.messageIds, ...f.messageIds.map((i) => `<${i}>`)];
+      const rows = (await db('cases as c')
+        .join('residents as r', 'r.id', 'c.resident_id')
+        .where((q) => {
+          if (f.references.length) q.orWhereIn('c.reference', f.references);
+          if (bothForms.length) {
+            q.orWhereIn('c.id', db('mail_outbox').select('case_id').whereIn('message_id', bothForms));
+            q.orWhereIn('c.id', db('messages').select('case_id').whereIn('mail_message_id', bothForms));
+          }
+        })
+        .select(
+          'c.id',
+          'c.reference',
+          'c.status',
+          'c.closed_at',
+          'r.email as resident_email',
+          db.raw('(SELECT coalesce(array_agg(p.email), ARRAY[]::text[]) FROM case_participants p WHERE p.case_id = c.id) AS participants'),
+        )
+        .orderBy('c.id', 'desc')) as (Omit<MailThreadCandidate, 'matchedBy'> & { participants: string[] | string })[];
+      return rows.map((r) => ({
+        ...r,
+        // pg parses text[]; a driver that does not hands over the literal {a,b}.
+        participants: Array.isArray(r.participants) ? r.participants : String(r.participants ?? '').replace(/^\{|\}$/g, '').split(',').filter(Boolean),
+        matchedBy: f.references.includes(r.reference) ? 'reference' : 'message-id',
+      }));
     },
 
     async updateCase(trx: Knex.Transaction, id: number, patch: Partial<CaseRow> & Record<string, unknown>): Promise<CaseRow> {
@@ -174,7 +253,7 @@ export function createCaseStore(db: Knex) {
       const q = db('case_events as e')
         .leftJoin('users as u', 'u.id', 'e.actor_id')
         .leftJoin('messages as m', 'm.event_id', 'e.id')
-        .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body')
+        .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body', 'm.body_html as message_html', 'm.channel as message_channel')
         .where('e.case_id', caseId)
         .orderBy('e.id');
       if (!opts.includeInternal) q.andWhere('e.internal', false);
@@ -256,6 +335,10 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
     ack_subject: p.ack?.subject ?? null,
     ack_text: p.ack?.text_body ?? null,
     ack_message_id: p.ack?.message_id ?? null,
+    ack_html: p.ack?.html_body ?? null,
+    ack_in_reply_to: p.ack?.in_reply_to ?? null,
+    ack_references: p.ack?.references_header ?? null,
+    ack_auto_submitted: p.ack?.auto_submitted ?? null,
   }));
   return preparedQuery<InsertedCase>(
     conn,
@@ -263,7 +346,8 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
        SELECT * FROM json_to_recordset(CAST(? AS json)) AS t(
          ref text, name text, email text, phone text, resident_id bigint, channel text, category_id integer,
          subject text, language text, token text, payload jsonb, body text,
-         ack_kind text, ack_to text, ack_subject text, ack_text text, ack_message_id text)),
+         ack_kind text, ack_to text, ack_subject text, ack_text text, ack_message_id text,
+         ack_html text, ack_in_reply_to text, ack_references text, ack_auto_submitted text)),
      r AS (
        INSERT INTO residents (name, email, phone)
        SELECT name, email, phone FROM input WHERE email IS NOT NULL
@@ -284,8 +368,9 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
        SELECT e.case_id, e.id, 'resident', i.channel, i.body FROM e JOIN c ON c.id = e.case_id JOIN input i ON i.ref = c.reference
        RETURNING id, case_id),
      o AS (
-       INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id)
-       SELECT c.id, i.ack_kind, i.ack_to, i.ack_subject, i.ack_text, i.ack_message_id FROM c JOIN input i ON i.ref = c.reference
+       INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id, html_body, in_reply_to, references_header, auto_submitted)
+       SELECT c.id, i.ack_kind, i.ack_to, i.ack_subject, i.ack_text, i.ack_message_id, i.ack_html, i.ack_in_reply_to, i.ack_references, i.ack_auto_submitted
+       FROM c JOIN input i ON i.ref = c.reference
        WHERE i.ack_to IS NOT NULL)
      SELECT c.reference, c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id
      FROM c JOIN e ON e.case_id = c.id JOIN m ON m.case_id = c.id`,

@@ -1,8 +1,25 @@
+import { sanitizeMailHtml, splitQuoted } from '../intake/mail-content.js';
 import { translate } from '../platform/i18n.js';
 import type { TimelineRow } from './store.js';
 
 /** How one case event reads in the timeline, in the reader's language. */
-export function describeEvent(e: TimelineRow, lang: string): { label: string; kind: 'message' | 'reply' | 'note' | 'change'; body: string | null } {
+export interface TimelineEntry {
+  label: string;
+  kind: 'message' | 'reply' | 'note' | 'change';
+  body: string | null;
+  /** The quoted history of a mail reply, shown collapsed. */
+  quoted: string | null;
+  /** A mail's HTML, sanitized again on the way out; remote images only with the agent's consent. */
+  html: string | null;
+  hasRemoteImages: boolean;
+}
+
+/** Remote images in stored mail HTML wait in data-remote-src until an agent asks for them. */
+function mailHtml(stored: string | null, allowRemoteImages: boolean): { html: string | null; hasRemoteImages: boolean } {
+  return stored ? sanitizeMailHtml(stored, { allowRemoteImages }) : { html: null, hasRemoteImages: false };
+}
+
+export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages?: boolean } = {}): TimelineEntry {
   const p = e.payload ?? {};
   const actor = e.actor_type === 'resident' ? translate(lang, 'timeline.actor.resident') : (e.actor_name ?? translate(lang, 'timeline.actor.system'));
   const status = (v: unknown) => translate(lang, `status.${String(v)}`);
@@ -22,6 +39,9 @@ export function describeEvent(e: TimelineRow, lang: string): { label: string; ki
       Object.assign(vars, { channel: translate(lang, `channel.${String(p.channel ?? 'web')}`) });
       break;
   }
-  const body = e.message_body ?? (e.type === 'case.forwarded' && typeof p.note === 'string' ? p.note : null);
-  return { label: translate(lang, `timeline.${e.type}`, vars), kind, body };
+  const text = e.message_body ?? (e.type === 'case.forwarded' && typeof p.note === 'string' ? p.note : null);
+  const fromMail = e.message_channel === 'email' && e.message_kind === 'resident';
+  const split = fromMail && text ? splitQuoted(text) : { body: text, quoted: null };
+  const { html, hasRemoteImages } = fromMail ? mailHtml(e.message_html, opts.remoteImages ?? false) : { html: null, hasRemoteImages: false };
+  return { label: translate(lang, `timeline.${e.type}`, vars), kind, body: split.body, quoted: split.quoted, html, hasRemoteImages };
 }

@@ -41,6 +41,11 @@ export function messageIdOf(raw: Buffer): string | null {
   return id && id.length <= 900 ? id : null;
 }
 
+/** bytea arrives as a Buffer from pg and as a Uint8Array from the embedded database. */
+function asBuffers<T extends { raw: Buffer | Uint8Array }>(row: T): T & { raw: Buffer } {
+  return { ...row, raw: Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw) };
+}
+
 /** SQL for received mail: kept raw first, processed later, quarantined rather than lost. */
 export function createInboundStore(db: Knex) {
   return {
@@ -85,7 +90,7 @@ export function createInboundStore(db: Knex) {
             .whereIn('id', rows.map((r) => r.id))
             .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
         }
-        return rows;
+        return rows.map(asBuffers);
       });
     },
 
@@ -101,14 +106,19 @@ export function createInboundStore(db: Knex) {
         .update({ attempts: row.attempts + 1, last_error: error.slice(0, 4000), status: quarantine ? 'quarantined' : 'received', next_attempt_at: retryAt });
     },
 
-    listQuarantined: (limit = 200): Promise<Omit<InboundRow, 'raw'>[]> =>
+    /** Quarantined mail, newest first, with the first 16 kB of each (enough for its headers). */
+    listQuarantined: (limit = 200): Promise<(Omit<InboundRow, 'raw'> & { head: Buffer })[]> =>
       db('inbound_messages')
         .where({ status: 'quarantined' })
         .orderBy('received_at', 'desc')
         .limit(limit)
-        .select('id', 'source', 'recipient', 'envelope_from', 'message_id', 'size_bytes', 'status', 'attempts', 'last_error', 'received_at'),
+        .select('id', 'source', 'recipient', 'envelope_from', 'message_id', 'size_bytes', 'status', 'attempts', 'last_error', 'received_at', db.raw('substring(raw from 1 for 16384) AS head'))
+        .then((rows: (Omit<InboundRow, 'raw'> & { head: Uint8Array })[]) => rows.map((r) => ({ ...r, head: Buffer.from(r.head) }))),
 
-    findById: (id: number) => db<InboundRow>('inbound_messages').where({ id }).first(),
+    findById: async (id: number) => {
+      const row = await db<InboundRow>('inbound_messages').where({ id }).first();
+      return row ? asBuffers(row) : undefined;
+    },
 
     /** Sends a quarantined message through processing again, from a clean slate. */
     async requeue(id: number): Promise<boolean> {

@@ -28,8 +28,11 @@ export function createMailWorker(deps: { store: MailStore; transport: MailTransp
         to: row.to_address,
         subject: row.subject,
         text: row.text_body,
+        html: row.html_body,
         messageId: row.message_id,
         inReplyTo: row.in_reply_to,
+        references: row.references_header,
+        autoSubmitted: row.auto_submitted,
       });
     } catch (err) {
       const attempts = row.attempts + 1;

@@ -9,6 +9,13 @@ export interface ResidentRow {
 
 export function createResidentStore() {
   return {
+    /** A bounce says mail to this address does not arrive; agents see it, and can correct the address. */
+    async markEmailFailing(trx: Knex.Transaction, email: string, failure: string): Promise<number> {
+      return trx('residents')
+        .whereRaw('lower(email) = lower(?)', [email])
+        .update({ email_failing_at: trx.fn.now(), email_failure: failure.slice(0, 500), updated_at: trx.fn.now() });
+    },
+
     async findById(trx: Knex.Transaction, id: number): Promise<ResidentRow | undefined> {
       return trx<ResidentRow>('residents').where({ id }).first('id', 'name', 'email', 'phone');
     },

@@ -47,7 +47,8 @@ function outbox(app: ServedApp): string[] {
     const split = raw.search(/\r?\n\r?\n/);
     const head = raw.slice(0, split);
     const body = raw.slice(split).trim();
-    return `${head}\n\n${/content-transfer-encoding:\s*quoted-printable/i.test(head) ? decodeQuotedPrintable(body) : body}`;
+    // Text and HTML parts (multipart/alternative) are each quoted-printable: decode when any is.
+    return `${head}\n\n${/content-transfer-encoding:\s*quoted-printable/i.test(raw) ? decodeQuotedPrintable(body) : body}`;
   });
 }
 

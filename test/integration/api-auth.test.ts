@@ -356,6 +356,9 @@ describe('API and pages: authentication, sessions, CSRF and roles', () => {
       const t2 = await startTestApp();
       try {
         await supertest(t2.app).get('/healthz').expect(200, { status: 'ok' });
+        // The background jobs stop first: destroying a pool under a running transaction waits for it.
+        await t2.services.intake.processor.stop();
+        await t2.services.mail.worker.stop();
         await t2.db.destroy();
         const res = await supertest(t2.app).get('/healthz').expect('Content-Type', /json/).expect(503);
         assert.deepEqual(res.body, { status: 'unavailable' });

@@ -1,15 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../../server/config.js';
 import type { OutboxRow } from '../../server/mail/store.js';
 import { translate } from '../../server/platform/i18n.js';
 import { parseMail, type ParsedMail } from '../fixtures/mail.js';
 import { postMultipart } from '../fixtures/multipart.js';
 import { csrfFrom, newCase, rowCounts, startTestApp, type TestApp } from '../support/harness.js';
+import { closedPort, startRelay, type Relay } from '../support/smtp-relay.js';
 
 /**
  * Outgoing mail, end to end: the outbox row written with the change, the
@@ -20,65 +19,6 @@ import { csrfFrom, newCase, rowCounts, startTestApp, type TestApp } from '../sup
 
 let seq = 0;
 const uniqueEmail = () => `invanare.${Date.now().toString(36)}.${++seq}@example.com`;
-
-/** A real SMTP relay on a local port that keeps what it is given (or refuses it with a 451). */
-interface Relay {
-  port: number;
-  url: string;
-  messages: { from: string; to: string[]; raw: Buffer; mail: ParsedMail }[];
-  /** While true, every message is refused with "451 try again later". */
-  refuse: boolean;
-  /** While set, the relay keeps each message's DATA unanswered until the promise settles. */
-  hold?: Promise<void>;
-  /** How many messages are waiting on `hold` right now. */
-  held: number;
-  close(): Promise<void>;
-}
-
-async function startRelay(): Promise<Relay> {
-  const relay = { messages: [], refuse: false, held: 0 } as unknown as Relay;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null) => void) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', async () => {
-        if (relay.hold) {
-          relay.held++;
-          await relay.hold;
-          relay.held--;
-        }
-        if (relay.refuse) {
-          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
-          return;
-        }
-        const raw = Buffer.concat(chunks);
-        const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        relay.messages.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw, mail: parseMail(raw) });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  relay.port = (server.server.address() as net.AddressInfo).port;
-  relay.url = `smtp://127.0.0.1:${relay.port}`;
-  relay.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return relay;
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 const FROM = 'Kontaktcenter Borlänge kommun <kontaktcenter@borlange.example>';
 const smtpConfig = (smtpUrl: string, maxAttempts = 8): Partial<Config> => ({
@@ -140,7 +80,7 @@ describe('mail: the file outbox (no SMTP_URL)', () => {
     assert.match(subject, /[åäö]/, 'the Swedish subject has letters that need encoding');
     assert.equal(mail.header('subject'), subject);
     assert.match(mail.rawHeader, /^Subject: =\?UTF-8\?[BQ]\?/im, 'RFC 2047 encoded on the wire');
-    assert.equal(mail.header('auto-submitted'), 'auto-generated');
+    assert.equal(mail.header('auto-submitted'), 'auto-replied', 'an acknowledgement is an automatic reply (RFC 3834)');
     assert.equal(mail.header('message-id'), row.message_id);
     assert.match(row.message_id, /^<[^<>@\s]+@borlange\.example>$/);
     assert.match(mail.header('from') ?? '', /<kontaktcenter@borlange\.example>$/);
@@ -149,7 +89,9 @@ describe('mail: the file outbox (no SMTP_URL)', () => {
     assert.equal(c.statusUrl, `http://localhost:3000/arende/${c.token}`);
     assert.ok(mail.text.includes(c.reference));
     assert.ok(mail.text.includes('Sara Öberg'), 'the greeting has the name, in UTF-8');
-    assert.match(mail.header('content-type') ?? '', /charset=utf-8/i);
+    assert.match(mail.header('content-type') ?? '', /^multipart\/alternative/i, 'a text and an HTML part');
+    assert.ok(mail.html?.includes(`href="http://localhost:3000/arende/${c.token}"`), 'the HTML part links to the case');
+    assert.match(mail.raw, /^Content-Type: text\/plain; charset=utf-8/im);
   });
 
   it('an English case gets the English acknowledgement', async () => {
@@ -218,7 +160,7 @@ describe('mail: SMTP to a real relay', () => {
     assertAsciiHeader(ack.mail);
     assert.equal(ack.mail.header('to'), c.email);
     assert.equal(ack.mail.header('subject'), translate('sv', 'email.ack.subject', { reference: c.reference }));
-    assert.equal(ack.mail.header('auto-submitted'), 'auto-generated');
+    assert.equal(ack.mail.header('auto-submitted'), 'auto-replied');
     assert.ok(ack.mail.text.includes(`http://localhost:3000/arende/${c.token}`));
 
     const agent = await t.loginAs('agent', 'Anna Agent');

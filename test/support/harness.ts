@@ -8,6 +8,7 @@ import supertest from 'supertest';
 import { createApp } from '../../server/app.js';
 import type { AuthUser, Role } from '../../server/auth/roles.js';
 import { loadConfig, type Config } from '../../server/config.js';
+import { createSmtpListener, type SmtpListener } from '../../server/intake/smtp-listener.js';
 import { createLogger } from '../../server/platform/logger.js';
 import type { MailTransport } from '../../server/platform/mail.js';
 import { createServices, type Services } from '../../server/services.js';
@@ -30,6 +31,10 @@ export interface TestApp {
   loginAs(role: Role, name?: string): Promise<SignedIn>;
   /** Waits until the outbox worker has sent everything queued so far. */
   mailIdle(): Promise<void>;
+  /** Waits until received mail stored so far has been processed. */
+  intakeIdle(): Promise<void>;
+  /** Starts the SMTP intake listener on a free local port and returns the port. */
+  startSmtp(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -67,7 +72,9 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
   };
   const services = createServices({ config, db: database.knex, logger: createLogger(config), ...(opts.transport ? { transport: opts.transport } : {}) });
   services.mail.worker.start();
+  services.intake.processor.start();
   const app = createApp(services);
+  let smtp: SmtpListener | undefined;
 
   const testApp: TestApp = {
     config,
@@ -90,7 +97,17 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
       services.mail.worker.kick();
       await services.mail.worker.idle();
     },
+    async intakeIdle() {
+      services.intake.processor.kick();
+      await services.intake.processor.idle();
+    },
+    async startSmtp() {
+      smtp ??= createSmtpListener({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger: services.logger });
+      return smtp.listen(0, '127.0.0.1');
+    },
     async close() {
+      await smtp?.close();
+      await services.intake.processor.stop();
       await services.mail.worker.stop();
       services.mail.transport.close();
       await database.close();

@@ -1,0 +1,191 @@
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../server/config.js';
+import { seedReferenceData } from '../../server/demo/seed.js';
+import { createSmtpListener } from '../../server/intake/smtp-listener.js';
+import { openDatabase, openPostgres } from '../../server/platform/db.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { migrateLatest } from '../../server/platform/migrate.js';
+import { createServices } from '../../server/services.js';
+import { databaseKind, freshDatabase } from '../support/database.js';
+import { rowCounts, startTestApp, type TestApp } from '../support/harness.js';
+import { deliver, INTAKE, plainMail } from '../support/smtp-client.js';
+
+describe('mail intake over SMTP', function () {
+  this.timeout(60_000);
+  let t: TestApp;
+  let port: number;
+
+  before(async () => {
+    t = await startTestApp({ config: { intake: { ...loadConfig({ NODE_ENV: 'test' }, { sessionSecret: randomBytes(32).toString('hex') }).intake, maxMailBytes: 64 * 1024 } } });
+    port = await t.startSmtp();
+  });
+  after(() => t.close());
+
+  it('a message to the intake address is stored, answered 250, and becomes a case with an acknowledgement', async () => {
+    const sender = `anna.${randomBytes(3).toString('hex')}@example.com`;
+    const before = await rowCounts(t.db);
+    const r = await deliver(port, plainMail({ from: `Anna Ek <${sender}>`, subject: 'Fråga om bygglov för altan', body: 'Hej! Behöver jag bygglov för en altan på 20 kvm?' }), { from: sender, to: [INTAKE] });
+    assert.equal(r.code, 250, r.response);
+    await t.intakeIdle();
+    const after = await rowCounts(t.db);
+    assert.equal(after.cases, before.cases + 1);
+    const c = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).first('c.*', 'r.name');
+    assert.equal(c.channel, 'email');
+    assert.equal(c.subject, 'Fråga om bygglov för altan');
+    assert.equal(c.name, 'Anna Ek');
+    const msg = await t.db('messages').where({ case_id: c.id }).first();
+    assert.match(msg.body, /altan på 20 kvm/);
+    assert.ok(msg.mail_message_id);
+    const ack = await t.db('mail_outbox').where({ case_id: c.id, kind: 'acknowledgement' });
+    assert.equal(ack.length, 1);
+    const inbound = await t.db('inbound_messages').where({ case_id: c.id }).first();
+    assert.equal(inbound.status, 'processed');
+    assert.equal(inbound.outcome, 'created');
+  });
+
+  it('refuses a recipient that is not an intake address with 550, and stores nothing', async () => {
+    const before = await t.db('inbound_messages').count<{ n: string }[]>('* as n');
+    const r = await deliver(port, plainMail({ from: 'x@example.com', subject: 'Hej', body: 'Hej' }), { from: 'x@example.com', to: ['someone.else@borlange.example'] });
+    assert.equal(r.code, 550, r.response);
+    const after = await t.db('inbound_messages').count<{ n: string }[]>('* as n');
+    assert.equal(Number(after[0]!.n), Number(before[0]!.n));
+  });
+
+  it('refuses a message over MAX_MAIL_BYTES with 552, and stores nothing', async () => {
+    const before = await t.db('inbound_messages').count<{ n: string }[]>('* as n');
+    const big = plainMail({ from: 'big@example.com', subject: 'Stor', body: 'x'.repeat(70 * 1024) });
+    const r = await deliver(port, big, { from: 'big@example.com', to: [INTAKE] });
+    assert.equal(r.code, 552, r.response);
+    const after = await t.db('inbound_messages').count<{ n: string }[]>('* as n');
+    assert.equal(Number(after[0]!.n), Number(before[0]!.n));
+  });
+
+  it('a duplicate delivery (same Message-ID, same address) is accepted and ignored', async () => {
+    const sender = `dup.${randomBytes(3).toString('hex')}@example.com`;
+    const raw = plainMail({ from: sender, subject: 'Dubbel', body: 'Samma brev två gånger', messageId: `dup.${randomBytes(6).toString('hex')}@example.com` });
+    const before = await rowCounts(t.db);
+    assert.equal((await deliver(port, raw, { from: sender, to: [INTAKE] })).code, 250);
+    assert.equal((await deliver(port, raw, { from: sender, to: [INTAKE] })).code, 250);
+    await t.intakeIdle();
+    const after = await rowCounts(t.db);
+    assert.equal(after.cases, before.cases + 1);
+  });
+
+  it('a reply from the resident threads onto the case; the same subject from someone else opens a new case', async () => {
+    const sender = `ref.${randomBytes(3).toString('hex')}@example.com`;
+    await deliver(port, plainMail({ from: sender, subject: 'Förskoleplats', body: 'När får vi besked?' }), { from: sender, to: [INTAKE] });
+    await t.intakeIdle();
+    const c = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).first('c.id', 'c.reference');
+    const ack = await t.db('mail_outbox').where({ case_id: c.id, kind: 'acknowledgement' }).first('message_id');
+
+    await deliver(port, plainMail({ from: sender, subject: `Re: [${c.reference}] Förskoleplats`, body: 'Tack, en sak till.', headers: `In-Reply-To: ${ack.message_id}` }), { from: sender, to: [INTAKE] });
+    const other = `other.${randomBytes(3).toString('hex')}@example.com`;
+    await deliver(port, plainMail({ from: other, subject: `Re: [${c.reference}] Förskoleplats`, body: 'Jag vill läsa ärendet.' }), { from: other, to: [INTAKE] });
+    await t.intakeIdle();
+
+    const msgs = await t.db('messages').where({ case_id: c.id }).orderBy('id');
+    assert.equal(msgs.length, 2, 'the resident reply joined the case');
+    assert.match(msgs[1].body, /en sak till/);
+    const otherCase = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', other).first('c.id');
+    assert.ok(otherCase && otherCase.id !== c.id, 'a forged reference opened a separate case');
+    assert.ok(!(await t.db('messages').where({ case_id: c.id }).whereILike('body', '%läsa ärendet%').first()));
+  });
+
+  it('an auto-reply is kept but ignored: no case, no acknowledgement', async () => {
+    const sender = `auto.${randomBytes(3).toString('hex')}@example.com`;
+    const before = await rowCounts(t.db);
+    const r = await deliver(port, plainMail({ from: sender, subject: 'Automatiskt svar: Hej', body: 'Jag är på semester.', headers: 'Auto-Submitted: auto-replied' }), { from: sender, to: [INTAKE] });
+    assert.equal(r.code, 250);
+    await t.intakeIdle();
+    const after = await rowCounts(t.db);
+    assert.equal(after.cases, before.cases);
+    assert.equal(after.mail_outbox, before.mail_outbox);
+    const row = await t.db('inbound_messages').orderBy('id', 'desc').first();
+    assert.equal(row.outcome, 'ignored_loop');
+  });
+
+  it('at most one acknowledgement per sender in the window', async () => {
+    const sender = `many.${randomBytes(3).toString('hex')}@example.com`;
+    for (const n of [1, 2, 3]) await deliver(port, plainMail({ from: sender, subject: `Fråga ${n}`, body: `Fråga nummer ${n}` }), { from: sender, to: [INTAKE] });
+    await t.intakeIdle();
+    const cases = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).count<{ n: string }[]>('* as n');
+    assert.equal(Number(cases[0]!.n), 3);
+    const acks = await t.db('mail_outbox').where({ kind: 'acknowledgement' }).whereRaw('lower(to_address) = ?', [sender]).count<{ n: string }[]>('* as n');
+    assert.equal(Number(acks[0]!.n), 1);
+  });
+
+  it('garbage that is not a message goes to quarantine with the reason, and can be discarded; nothing is lost', async () => {
+    const r = await deliver(port, Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0, 10, 10]), { from: 'junk@example.com', to: [INTAKE] });
+    assert.equal(r.code, 250);
+    await t.intakeIdle();
+    const row = await t.db('inbound_messages').orderBy('id', 'desc').first();
+    assert.equal(row.status, 'quarantined');
+    assert.match(row.last_error, /parse/i);
+    const admin = await t.loginAs('admin');
+    const page = await admin.agent.get('/admin/mail').expect(200);
+    assert.ok(page.text.includes(`/admin/mail/${row.id}/raw`));
+    await admin.agent.post(`/admin/mail/${row.id}/discard`).type('form').send({ _csrf: admin.csrf }).expect(303);
+    const after = await t.db('inbound_messages').where({ id: row.id }).first();
+    assert.equal(after.status, 'discarded');
+    assert.ok(after.raw.length > 0, 'the raw message is kept');
+  });
+});
+
+describe('mail intake when the database is down', function () {
+  this.timeout(120_000);
+
+  it('answers 451 while the database is unreachable, and the sender’s retry makes exactly one case', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sc-smtp-down-'));
+    const base = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }, { sessionSecret: randomBytes(32).toString('hex'), logLevel: 'silent', demo: false });
+    let url: string | undefined;
+    if (databaseKind === 'postgres') {
+      const fresh = await freshDatabase();
+      url = fresh.url;
+      await fresh.database.close();
+    }
+    const config = { ...base, databaseUrl: url };
+    // The same database, opened anew: a file-backed embedded one, or the PostgreSQL clone.
+    const open = async () => {
+      const database = url ? openPostgres(url, 4) : await openDatabase({ databaseUrl: undefined, dataDir, dbPoolMax: 1 });
+      await migrateLatest(database.knex);
+      const services = createServices({ config, db: database.knex, logger: createLogger(config) });
+      await seedReferenceData(services);
+      return { database, services };
+    };
+    const sender = `nere.${randomBytes(3).toString('hex')}@example.com`;
+    const raw = plainMail({ from: sender, subject: 'Databasen nere', body: 'Kommer det här fram?', messageId: `down.${randomBytes(6).toString('hex')}@example.com` });
+
+    const first = await open();
+    const listenerA = createSmtpListener({ config, store: first.services.intake.store, onStored: () => undefined, logger: first.services.logger });
+    const port = await listenerA.listen(0, '127.0.0.1');
+    await first.database.close(); // the database goes away under a running listener
+    const refused = await deliver(port, raw, { from: sender, to: [INTAKE] });
+    assert.equal(refused.code, 451, refused.response);
+    await listenerA.close();
+    first.services.mail.transport.close();
+
+    const second = await open();
+    try {
+      const listenerB = createSmtpListener({ config, store: second.services.intake.store, onStored: () => second.services.intake.processor.kick(), logger: second.services.logger });
+      await listenerB.listen(port, '127.0.0.1');
+      second.services.intake.processor.start();
+      const retried = await deliver(port, raw, { from: sender, to: [INTAKE] });
+      assert.equal(retried.code, 250, retried.response);
+      assert.equal((await deliver(port, raw, { from: sender, to: [INTAKE] })).code, 250, 'a further duplicate retry is accepted');
+      second.services.intake.processor.kick();
+      await second.services.intake.processor.idle();
+      const cases = await second.database.knex('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).count<{ n: string }[]>('* as n');
+      assert.equal(Number(cases[0]!.n), 1, 'exactly one case');
+      await listenerB.close();
+    } finally {
+      await second.services.intake.processor.stop();
+      second.services.mail.transport.close();
+      await second.database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
