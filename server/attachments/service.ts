@@ -131,6 +131,7 @@ export function createAttachmentService(deps: { store: AttachmentStore; config: 
     async prepareEach(files: { filename: string; content: Buffer }[]): Promise<{ kept: (PreparedAttachment & { index: number })[]; refused: { filename: string; reason: string }[] }> {
       const kept: (PreparedAttachment & { index: number })[] = [];
       const refused: { filename: string; reason: string }[] = [];
+      if (!files.length) return { kept, refused };
       const incoming = path.join(root, '.incoming');
       await mkdir(incoming, { recursive: true });
       for (const [index, f] of files.entries()) {

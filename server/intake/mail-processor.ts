@@ -32,7 +32,8 @@ export function createMailProcessor(deps: {
   const { config, store, cases, caseMail, topics, mail, attachments, logger } = deps;
   const intake = config.intake;
   const LEASE_MS = 5 * 60_000;
-  const BATCH = 10;
+  const BATCH = 20;
+  const CONCURRENCY = 4;
 
   const retryDelayMs = (attempts: number) => Math.min(60 * 60_000, 15_000 * 2 ** (attempts - 1));
   const ourAddresses = new Set(intake.addresses);
@@ -148,6 +149,24 @@ export function createMailProcessor(deps: {
     }
   }
 
+  /**
+   * Half of processing is waiting on the database, so a claimed batch is
+   * worked on several messages at a time. Mail from one sender stays in
+   * order (threading and the one-acknowledgement window depend on it).
+   */
+  async function handleConcurrently(rows: InboundRow[]): Promise<void> {
+    const bySender = new Map<string, InboundRow[]>();
+    for (const row of rows) {
+      const key = (row.envelope_from ?? '').toLowerCase() || `#${row.id}`;
+      bySender.set(key, [...(bySender.get(key) ?? []), row]);
+    }
+    const lanes = [...bySender.values()];
+    const workers = Array.from({ length: Math.min(CONCURRENCY, lanes.length) }, async () => {
+      for (let lane = lanes.shift(); lane; lane = lanes.shift()) for (const row of lane) await handle(row);
+    });
+    await Promise.all(workers);
+  }
+
   const loop = createPollingLoop({
     name: 'mail intake',
     pollMs: intake.pollMs,
@@ -156,7 +175,7 @@ export function createMailProcessor(deps: {
       let rows: InboundRow[];
       do {
         rows = await store.claimDue(BATCH, LEASE_MS);
-        for (const row of rows) await handle(row);
+        await handleConcurrently(rows);
       } while (rows.length === BATCH && !isStopped());
     },
   });

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../platform/logger.js';
+import { createPollingLoop } from '../platform/polling-loop.js';
 import type { MailTransport } from '../platform/mail.js';
 import type { MailStore, OutboxRow } from './store.js';
 
@@ -10,10 +11,6 @@ import type { MailStore, OutboxRow } from './store.js';
  */
 export function createMailWorker(deps: { store: MailStore; transport: MailTransport; config: Pick<Config, 'mail'>; logger: Logger }) {
   const { store, transport, config, logger } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = true;
 
   const retryDelayMs = (attempts: number) => Math.min(60 * 60_000, 30_000 * 2 ** (attempts - 1));
 
@@ -45,55 +42,18 @@ export function createMailWorker(deps: { store: MailStore; transport: MailTransp
     await store.markSent(row);
   }
 
-  async function drain(): Promise<void> {
-    do {
-      again = false;
+  return createPollingLoop({
+    name: 'mail outbox',
+    pollMs: config.mail.pollMs,
+    logger,
+    run: async (isStopped) => {
       let rows: OutboxRow[];
       do {
         rows = await store.claimDue(BATCH, LEASE_MS);
         for (const row of rows) await sendOne(row);
-      } while (rows.length === BATCH && !stopped);
-    } while (again && !stopped);
-  }
-
-  function kick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((err: unknown) => logger.warn({ err }, 'mail outbox run failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  }
-
-  function schedule(): void {
-    timer = setTimeout(() => {
-      kick();
-      if (!stopped) schedule();
-    }, config.mail.pollMs);
-    timer.unref();
-  }
-
-  return {
-    start() {
-      stopped = false;
-      schedule();
-      kick();
+      } while (rows.length === BATCH && !isStopped());
     },
-    kick,
-    /** Resolves once nothing is being sent: for tests and for a clean shutdown. */
-    async idle(): Promise<void> {
-      while (running) await running;
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      while (running) await running;
-    },
-  };
+  });
 }
 
 export type MailWorker = ReturnType<typeof createMailWorker>;
