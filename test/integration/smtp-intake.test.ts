@@ -189,3 +189,69 @@ describe('mail intake when the database is down', function () {
     }
   });
 });
+
+describe('mail intake: STARTTLS, retries and quarantine', function () {
+  this.timeout(60_000);
+
+  it('offers STARTTLS when a certificate is configured, and takes mail over it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(path.join(tmpdir(), 'sc-tls-'));
+    const keyFile = path.join(dir, 'key.pem');
+    const certFile = path.join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const intake = loadConfig({ NODE_ENV: 'test', SMTP_TLS_KEY: keyFile, SMTP_TLS_CERT: certFile }, { sessionSecret: randomBytes(32).toString('hex') }).intake;
+    const t = await startTestApp({ config: { intake } });
+    try {
+      const port = await t.startSmtp();
+      const nodemailer = (await import('nodemailer')).default;
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+      const sender = `tls.${randomBytes(3).toString('hex')}@example.com`;
+      const info = await transport.sendMail({ envelope: { from: sender, to: [INTAKE] }, raw: plainMail({ from: sender, subject: 'Krypterat', body: 'Över TLS' }) });
+      transport.close();
+      assert.match(info.response, /^250/);
+      await t.intakeIdle();
+      assert.ok(await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).first('c.id'));
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a message that fails processing is retried, quarantined after the last attempt, and becomes a case when reprocessed', async () => {
+    const intake = loadConfig({ NODE_ENV: 'test' }, { sessionSecret: randomBytes(32).toString('hex') }).intake;
+    const t = await startTestApp({ config: { intake: { ...intake, category: 'finns-inte', maxAttempts: 2, pollMs: 50 } } });
+    try {
+      // Neither the configured topic nor the fallback exists: processing fails.
+      await t.db('categories').where({ slug: 'ovrigt' }).update({ active: false });
+      const port = await t.startSmtp();
+      const sender = `retry.${randomBytes(3).toString('hex')}@example.com`;
+      assert.equal((await deliver(port, plainMail({ from: sender, subject: 'Försök igen', body: 'Hej' }), { from: sender, to: [INTAKE] })).code, 250);
+      await t.intakeIdle();
+      let row = await t.db('inbound_messages').orderBy('id', 'desc').first();
+      assert.equal(row.status, 'received', 'kept for another attempt');
+      assert.equal(row.attempts, 1);
+      assert.match(row.last_error, /finns-inte/);
+      // The retry comes when its time has come.
+      await t.db('inbound_messages').where({ id: row.id }).update({ next_attempt_at: t.db.fn.now() });
+      await t.intakeIdle();
+      row = await t.db('inbound_messages').where({ id: row.id }).first();
+      assert.equal(row.status, 'quarantined');
+      assert.equal(row.attempts, 2);
+
+      // An admin fixes the topic and processes it again from the quarantine page.
+      await t.services.organisation.updateCategory((await t.db('categories').where({ slug: 'ovrigt' }).first('id')).id, { name_sv: 'Övrigt', name_en: 'Other', active: 'true' });
+      const admin = await t.loginAs('admin');
+      await admin.agent.post(`/admin/mail/${row.id}/reprocess`).type('form').send({ _csrf: admin.csrf }).expect(303);
+      await t.intakeIdle();
+      row = await t.db('inbound_messages').where({ id: row.id }).first();
+      assert.equal(row.status, 'processed');
+      assert.equal(row.outcome, 'created');
+      const c = await t.db('cases').where({ id: row.case_id }).first();
+      assert.ok(c);
+      // Reprocessing something not in quarantine is refused.
+      await admin.agent.post(`/admin/mail/${row.id}/reprocess`).type('form').send({ _csrf: admin.csrf }).expect(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
