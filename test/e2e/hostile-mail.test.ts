@@ -90,6 +90,31 @@ describe('hostile mail in the agent’s browser', function () {
     assert.deepEqual(remoteRequests, [], 'nothing fetched from outside without consent');
   });
 
+  it('the mail quarantine page, with a message in it, passes axe and works with the keyboard', async () => {
+    const port = await app.startSmtp();
+    assert.equal((await deliver(port, Buffer.from([0, 1, 2, 0xff, 0, 10, 10]), { from: 'garbage@example.com', to: [INTAKE] })).code, 250);
+    await app.intakeIdle();
+    const email = `admin.${randomBytes(3).toString('hex')}@test.example`;
+    await app.services.auth.createUser({ email, name: 'Admin Karantän', role: 'admin', password: TEST_PASSWORD });
+    const admin = await launchBrowser();
+    try {
+      const page = admin.page;
+      await page.goto(`${app.baseUrl}/login?next=/admin/mail`);
+      await page.fill('#f-email', email);
+      await page.fill('#f-password', TEST_PASSWORD);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/mail'), page.keyboard.press('Enter')]);
+      assert.ok(await page.locator('text=Behandla igen').first().isVisible());
+      await assertAccessible(page, 'the mail quarantine');
+      // Keyboard: focus the first "Inget ärende" button and press Enter.
+      const discard = page.getByRole('button', { name: /Inget ärende/ }).first();
+      await discard.focus();
+      await Promise.all([page.waitForURL(/klart=discard/), page.keyboard.press('Enter')]);
+      await assertAccessible(page, 'the mail quarantine after a discard');
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('remote images load only after the agent asks for them, and still nothing runs', async () => {
     const page = agent.page;
     const withImages = await app.db('messages as m').join('cases as c', 'c.id', 'm.case_id').whereLike('m.body_html', '%data-remote-src%').first('c.reference');

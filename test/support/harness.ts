@@ -75,6 +75,7 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
   services.intake.processor.start();
   const app = createApp(services);
   let smtp: SmtpListener | undefined;
+  let smtpPort: number | undefined;
 
   const testApp: TestApp = {
     config,
@@ -102,8 +103,10 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
       await services.intake.processor.idle();
     },
     async startSmtp() {
-      smtp ??= createSmtpListener({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger: services.logger });
-      return smtp.listen(0, '127.0.0.1');
+      if (smtpPort !== undefined) return smtpPort;
+      smtp = createSmtpListener({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger: services.logger });
+      smtpPort = await smtp.listen(0, '127.0.0.1');
+      return smtpPort;
     },
     async close() {
       await smtp?.close();
