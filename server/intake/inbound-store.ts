@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
+import { claimDue } from '../platform/sql.js';
 
 export interface InboundRow {
   id: number;
@@ -75,24 +76,9 @@ export function createInboundStore(db: Knex) {
       return rows[0] ? { id: rows[0].id, duplicate: false } : { id: null, duplicate: true };
     },
 
-    /** Claims due messages for `leaseMs` in a short transaction; processing happens outside it. */
-    async claimDue(limit: number, leaseMs: number): Promise<InboundRow[]> {
-      return db.transaction(async (trx) => {
-        const rows = (await trx('inbound_messages')
-          .where('status', 'received')
-          .andWhere('next_attempt_at', '<=', trx.fn.now())
-          .orderBy('id')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked()) as InboundRow[];
-        if (rows.length) {
-          await trx('inbound_messages')
-            .whereIn('id', rows.map((r) => r.id))
-            .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
-        }
-        return rows.map(asBuffers);
-      });
-    },
+    /** Due messages, leased to this processor (see claimDue in platform/sql.ts). */
+    claimDue: async (limit: number, leaseMs: number): Promise<InboundRow[]> =>
+      (await claimDue<InboundRow>(db, 'inbound_messages', 'received', limit, leaseMs)).map(asBuffers),
 
     async markProcessed(id: number, result: { outcome: string; caseId: number | null }, trx: Knex = db): Promise<void> {
       await trx('inbound_messages')

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { claimDue } from '../platform/sql.js';
 import { bareMessageId } from './compose.js';
 
 /**
@@ -93,31 +94,8 @@ export function createMailStore(db: Knex) {
       return { ids: usable.map((r) => r.mid), parent };
     },
 
-    /**
-     * Claims up to `limit` due mails for `leaseMs`: a short transaction moves
-     * their next attempt past the lease, so no other worker (or instance) takes
-     * them meanwhile, and commits before anything is sent. Sending happens
-     * outside any transaction (a slow relay must not hold a database
-     * connection; the embedded database has only one). A worker that dies
-     * mid-send leaves the mail to be sent again when the lease runs out.
-     */
-    async claimDue(limit: number, leaseMs: number): Promise<OutboxRow[]> {
-      return db.transaction(async (trx) => {
-        const rows = (await trx('mail_outbox')
-          .where('status', 'pending')
-          .andWhere('next_attempt_at', '<=', trx.fn.now())
-          .orderBy('id')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked()) as OutboxRow[];
-        if (rows.length) {
-          await trx('mail_outbox')
-            .whereIn('id', rows.map((r) => r.id))
-            .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
-        }
-        return rows;
-      });
-    },
+    /** Due mails, leased to this worker (see claimDue in platform/sql.ts). */
+    claimDue: (limit: number, leaseMs: number): Promise<OutboxRow[]> => claimDue<OutboxRow>(db, 'mail_outbox', 'pending', limit, leaseMs),
 
     async markSent(row: OutboxRow): Promise<void> {
       await db('mail_outbox').where({ id: row.id }).update({ status: 'sent', sent_at: db.fn.now(), attempts: row.attempts + 1, last_error: null });

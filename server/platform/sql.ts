@@ -42,3 +42,30 @@ export async function preparedQuery<R>(conn: Knex, sql: string, bindings: Knex.R
     await client.releaseConnection(connection);
   }
 }
+
+/**
+ * Claims up to `limit` due rows of a work queue table (one with status and
+ * next_attempt_at) for `leaseMs`: a short transaction moves their next attempt
+ * past the lease, so no other worker or instance takes them meanwhile, and
+ * commits before the work starts. The work happens outside any transaction (a
+ * slow relay or parser must not hold a connection; the embedded database has
+ * only one). A worker that dies mid-way leaves its rows to be retried when
+ * the lease runs out.
+ */
+export async function claimDue<R extends { id: number }>(db: Knex, table: string, waitingStatus: string, limit: number, leaseMs: number): Promise<R[]> {
+  return db.transaction(async (trx) => {
+    const rows = (await trx(table)
+      .where('status', waitingStatus)
+      .andWhere('next_attempt_at', '<=', trx.fn.now())
+      .orderBy('id')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()) as R[];
+    if (rows.length) {
+      await trx(table)
+        .whereIn('id', rows.map((r) => r.id))
+        .update({ next_attempt_at: new Date(Date.now() + leaseMs) });
+    }
+    return rows;
+  });
+}
