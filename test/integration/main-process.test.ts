@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { databaseKind, emptyPostgresDatabase } from '../support/database.js';
+import { deliver, INTAKE, plainMail } from '../support/smtp-client.js';
 
 /**
  * `npm start` as a person runs it: a real process that migrates, seeds the
@@ -54,11 +55,13 @@ describe('the service process (npm start)', function () {
   let dataDir: string;
   let baseEnv: NodeJS.ProcessEnv;
   let port: number;
+  let smtpPort: number;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'sc-main-'));
     port = await freePort();
-    baseEnv = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
+    smtpPort = await freePort();
+    baseEnv = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SMTP_PORT: String(smtpPort), SMTP_HOST: '127.0.0.1' };
     const url = await emptyPostgresDatabase();
     if (url) Object.assign(baseEnv, { DATABASE_URL: url, SESSION_SECRET: 'a9f3c2e1b7d64f0e8a1c5b9d3e7f2a6c4b8d0e2f', DEMO: 'true' });
   });
@@ -80,6 +83,13 @@ describe('the service process (npm start)', function () {
     // The demo data is there: topics and the agent can sign in with that password.
     const home = await (await fetch(`${base}/`)).text();
     for (const topic of ['Bygglov', 'Försörjningsstöd', 'Förskoleplats', 'Övrigt']) assert.ok(home.includes(topic), topic);
+
+    // The SMTP intake listens too, and a mail to it becomes a case (seen on the demo outbox as its acknowledgement).
+    assert.match(welcome, new RegExp(`mail in: +SMTP on port ${smtpPort}`));
+    const mailFrom = `smtp.main.${Date.now()}@example.com`;
+    const smtpAnswer = await deliver(smtpPort, plainMail({ from: mailFrom, subject: 'Via SMTP', body: 'Hej från e-post' }), { from: mailFrom, to: [INTAKE] });
+    assert.equal(smtpAnswer.code, 250, smtpAnswer.response);
+    await waitFor(async () => (await (await fetch(`${base}/demo/outbox`)).text()).includes(mailFrom), 'the acknowledgement of the mailed-in case');
 
     // In-flight work finishes after SIGTERM: a request that is still sending its body is answered.
     const body = JSON.stringify({ name: 'Sen Avslutning', email: 'sen@example.com', category: 'ovrigt', message: 'Hej' });

@@ -95,6 +95,22 @@ describe('mail intake over SMTP', function () {
     assert.ok(!(await t.db('messages').where({ case_id: c.id }).whereILike('body', '%läsa ärendet%').first()));
   });
 
+  it('a mail reply reopens a resolved case', async () => {
+    const sender = `reopen.${randomBytes(3).toString('hex')}@example.com`;
+    await deliver(port, plainMail({ from: sender, subject: 'Sophämtning', body: 'När töms kärlet?' }), { from: sender, to: [INTAKE] });
+    await t.intakeIdle();
+    const c = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).first('c.id', 'c.reference');
+    const agent = await t.loginAs('agent');
+    await agent.agent.post(`/api/v1/cases/${c.reference}/replies`).set('X-CSRF-Token', agent.csrf).send({ body: 'På tisdag.', status: 'resolved' }).expect(201);
+    assert.equal((await t.db('cases').where({ id: c.id }).first()).status, 'resolved');
+    await deliver(port, plainMail({ from: sender, subject: `Re: [${c.reference}] Sophämtning`, body: 'Det blev inte tömt.' }), { from: sender, to: [INTAKE] });
+    await t.intakeIdle();
+    const after = await t.db('cases').where({ id: c.id }).first();
+    assert.equal(after.status, 'open');
+    assert.equal(after.reopen_count, 1);
+    assert.equal(after.resolved_at, null);
+  });
+
   it('an auto-reply is kept but ignored: no case, no acknowledgement', async () => {
     const sender = `auto.${randomBytes(3).toString('hex')}@example.com`;
     const before = await rowCounts(t.db);
