@@ -32,82 +32,86 @@
  *
  * The result is printed as a table and written to .bench/intake.json.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import express from 'express';
 import pg from 'pg';
 import { createApp } from '../server/app.js';
-import { loadConfig, type Config } from '../server/config.js';
-import { seedReferenceData } from '../server/demo/seed.js';
 import { openPostgres } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
-import { migrateLatest } from '../server/platform/migrate.js';
 import { createServices } from '../server/services.js';
+import {
+  asciiLower,
+  benchConfig,
+  cleanUpOnSignals,
+  countsAsNumbers,
+  cpuNow,
+  environment,
+  FIRST_NAMES,
+  fixed,
+  intSetting,
+  KINDS,
+  LAST_NAMES,
+  machineLine,
+  median,
+  nullableMedian,
+  onlyOnce,
+  perRound,
+  postgresInfo,
+  postgresLine,
+  prepareScratchDatabase,
+  profileDir,
+  readCommonSettings,
+  redact,
+  resultFile,
+  runBench,
+  scratchSpace,
+  spread,
+  startServer,
+  stopAll,
+  STREETS,
+  summariseByKind,
+  table,
+  writeResult,
+  type Kind,
+  type LocalServer,
+  type ServeOptions,
+  type ServerHandle,
+  type ServerRecipe,
+} from './support.js';
 
-const BENCH_FILE = fileURLToPath(import.meta.url);
-const ROOT = path.resolve(path.dirname(BENCH_FILE), '..');
-const OUT_DIR = path.join(ROOT, '.bench');
-const RESULT_FILE = path.join(OUT_DIR, 'intake.json');
+const RESULT_FILE = resultFile('intake.json');
 const ENDPOINT = '/api/v1/cases';
 const TARGET_RATIO = 0.5;
 const CATEGORIES = ['bygglov', 'forsorjningsstod', 'forskoleplats', 'ovrigt'] as const;
 const BASELINE_TABLE = 'bench_raw_intake';
 
-type Kind = 'baseline' | 'service';
-const KINDS: readonly Kind[] = ['baseline', 'service'];
-
 // ---------------------------------------------------------------------------
 // Settings
 
-interface Settings {
-  adminUrl: string;
-  rounds: number;
-  duration: number;
-  warmup: number;
-  connections: number;
-  pool: number;
-  servers: 'child' | 'inprocess';
-  cpuProf: Kind[];
+function readSettings(env: NodeJS.ProcessEnv) {
+  const common = readCommonSettings(env);
+  // Spelled out key by key so that the settings keep their order in the JSON result.
+  return {
+    adminUrl: common.adminUrl,
+    rounds: intSetting(env, 'BENCH_ROUNDS', 5, 1, 20),
+    duration: intSetting(env, 'BENCH_DURATION', 8, 1, 600),
+    warmup: intSetting(env, 'BENCH_WARMUP', 3, 0, 120),
+    connections: intSetting(env, 'BENCH_CONNECTIONS', 50, 1, 1000),
+    pool: intSetting(env, 'BENCH_POOL', 20, 1, 200),
+    servers: common.servers,
+    cpuProf: common.cpuProf,
+  };
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    return n;
-  };
-  const servers = env.BENCH_SERVERS ?? 'child';
-  if (servers !== 'child' && servers !== 'inprocess') throw new Error('BENCH_SERVERS must be "child" or "inprocess"');
-  const prof = env.BENCH_CPU_PROF ?? '';
-  const cpuProf: Kind[] = prof === 'all' ? [...KINDS] : KINDS.filter((k) => prof.split(',').includes(k));
-  if (cpuProf.length && servers !== 'child') throw new Error('BENCH_CPU_PROF needs BENCH_SERVERS=child');
-  return {
-    adminUrl: env.BENCH_DATABASE_URL || env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/postgres',
-    rounds: int('BENCH_ROUNDS', 5, 1, 20),
-    duration: int('BENCH_DURATION', 8, 1, 600),
-    warmup: int('BENCH_WARMUP', 3, 0, 120),
-    connections: int('BENCH_CONNECTIONS', 50, 1, 1000),
-    pool: int('BENCH_POOL', 20, 1, 200),
-    servers,
-    cpuProf,
-  };
-}
+type Settings = ReturnType<typeof readSettings>;
 
 // ---------------------------------------------------------------------------
 // Request bodies: realistic and all different
-
-const FIRST_NAMES = ['Åsa', 'Björn', 'Märta', 'Göran', 'Östen', 'Linnéa', 'Håkan', 'Sofia', 'Ahmed', 'Fatima', 'Karin', 'Jörgen', 'Ängla', 'Nils', 'Zeynep', 'Pär'];
-const LAST_NAMES = ['Åberg', 'Söderström', 'Lindqvist', 'Håkansson', 'Öberg', 'Nyström', 'Hassan', 'Bäckström', 'Ekström', 'Mäkinen', 'Karlsson', 'Sjöberg', 'Al-Sayed', 'Wållberg'];
-const STREETS = ['Stationsgatan', 'Borganäsvägen', 'Hagalundsgatan', 'Sveagatan', 'Jussi Björlings väg', 'Tjärnaväg', 'Mjälgatan', 'Kvarnsvedsvägen'];
 
 /** Roughly 250–280 characters each; the address line brings a body to about 300. */
 const MESSAGES: Record<(typeof CATEGORIES)[number], string[]> = {
@@ -128,8 +132,6 @@ const MESSAGES: Record<(typeof CATEGORIES)[number], string[]> = {
     'Jag skulle vilja veta hur jag lämnar synpunkter på förslaget till ny detaljplan för området kring Tjärna ängar. Finns det ett samrådsmöte dit man kan komma, och till vilket datum ska synpunkterna ha kommit in? Jag är särskilt orolig för trafiken på förskolevägen på morgnarna.',
   ],
 };
-
-const asciiLower = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
 
 let requestCounter = 0;
 const runTag = randomBytes(3).toString('hex');
@@ -168,14 +170,6 @@ const nextBody = () => JSON.stringify(intakeBody(requestCounter++));
 
 // ---------------------------------------------------------------------------
 // The two servers
-
-interface ServeOptions {
-  kind: Kind;
-  databaseUrl: string;
-  pool: number;
-  dataDir: string;
-}
-
 interface ServerStats {
   /** HTTP requests received by the server. */
   requests: number;
@@ -185,34 +179,22 @@ interface ServerStats {
   cpuUs: number;
 }
 
-interface LocalServer {
-  port: number;
-  stats(): ServerStats;
-  close(): Promise<void>;
-}
+/** The service with rate limits off: the bench is one client sending far more than any resident would. */
+const intakeConfig = (o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>) =>
+  benchConfig(o, {}, () => ({ rateLimits: { intakePerWindow: 0, loginPerWindow: 0, windowMs: 60_000 } }));
 
-function benchConfig(o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>): Config {
-  const env = { NODE_ENV: 'production', DATA_DIR: o.dataDir };
-  const sessionSecret = randomBytes(32).toString('hex');
-  const base = loadConfig(env, { sessionSecret });
-  return loadConfig(env, {
-    databaseUrl: o.databaseUrl,
-    sessionSecret,
-    demo: false,
-    logLevel: 'warn',
-    rateLimits: { intakePerWindow: 0, loginPerWindow: 0, windowMs: 60_000 },
-    dbPoolMax: o.pool,
-    mail: { ...base.mail, outboxDir: path.join(o.dataDir, 'outbox') },
-  });
-}
-
-async function listen(handler: express.Express): Promise<Server> {
+/** Listens on a free port and counts the requests, so both servers report "handled" the same way. */
+async function listenCounting(handler: express.Express): Promise<{ server: Server; port: number; requests: () => number }> {
   const server = handler.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  return server;
+  let requests = 0;
+  server.on('request', () => {
+    requests++;
+  });
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
 }
 
 async function closeServer(server: Server): Promise<void> {
@@ -222,14 +204,9 @@ async function closeServer(server: Server): Promise<void> {
   });
 }
 
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
 /** The real service, wired as main.ts does, minus the mail worker. */
-async function startService(o: ServeOptions): Promise<LocalServer> {
-  const config = benchConfig(o);
+async function startService(o: ServeOptions): Promise<LocalServer<ServerStats>> {
+  const config = intakeConfig(o);
   const logger = createLogger(config);
   const database = openPostgres(o.databaseUrl, config.dbPoolMax);
   let queries = 0;
@@ -238,14 +215,10 @@ async function startService(o: ServeOptions): Promise<LocalServer> {
   });
   const services = createServices({ config, db: database.knex, logger });
   // Not started on purpose: services.mail.worker.start()
-  const server = await listen(createApp(services));
-  let requests = 0;
-  server.on('request', () => {
-    requests++;
-  });
+  const { server, port, requests } = await listenCounting(createApp(services));
   return {
-    port: (server.address() as AddressInfo).port,
-    stats: () => ({ requests, queries, cpuUs: cpuNow() }),
+    port,
+    stats: () => ({ requests: requests(), queries, cpuUs: cpuNow() }),
     close: async () => {
       await closeServer(server);
       services.mail.transport.close();
@@ -255,7 +228,7 @@ async function startService(o: ServeOptions): Promise<LocalServer> {
 }
 
 /** The raw baseline: express + express.json() + one INSERT through a pg.Pool of the same size. */
-async function startBaseline(o: ServeOptions): Promise<LocalServer> {
+async function startBaseline(o: ServeOptions): Promise<LocalServer<ServerStats>> {
   // knex's pool (tarn) keeps idle connections 30 s; pg.Pool's default is 10 s. Same as the service.
   const pool = new pg.Pool({ connectionString: o.databaseUrl, max: o.pool, idleTimeoutMillis: 30_000 });
   let queries = 0;
@@ -271,14 +244,10 @@ async function startBaseline(o: ServeOptions): Promise<LocalServer> {
     const row = rows[0]!;
     res.status(201).json({ id: Number(row.id), createdAt: row.created_at.toISOString() });
   });
-  const server = await listen(app);
-  let requests = 0;
-  server.on('request', () => {
-    requests++;
-  });
+  const { server, port, requests } = await listenCounting(app);
   return {
-    port: (server.address() as AddressInfo).port,
-    stats: () => ({ requests, queries, cpuUs: cpuNow() }),
+    port,
+    stats: () => ({ requests: requests(), queries, cpuUs: cpuNow() }),
     close: async () => {
       await closeServer(server);
       await pool.end();
@@ -288,154 +257,26 @@ async function startBaseline(o: ServeOptions): Promise<LocalServer> {
 
 const startLocal = (o: ServeOptions) => (o.kind === 'service' ? startService(o) : startBaseline(o));
 
-// ---------------------------------------------------------------------------
-// Child-process mode: this same file, started with `--serve`, talks over IPC.
+const SERVERS: ServerRecipe<ServerStats> = { benchFile: fileURLToPath(import.meta.url), startLocal, profileDir: (kind) => profileDir(kind) };
 
-type ToChild = { type: 'stats'; id: number } | { type: 'stop' };
-type FromChild = { type: 'ready'; port: number } | { type: 'stats'; id: number; stats: ServerStats } | { type: 'failed'; error: string };
-
-async function serveChild(): Promise<void> {
-  const send = (m: FromChild) => process.send?.(m);
-  const opts = JSON.parse(process.env.BENCH_SERVE ?? '{}') as ServeOptions;
-  let local: LocalServer;
-  try {
-    local = await startLocal(opts);
-  } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    process.exit(1);
-  }
-  // The bench went away (crash, kill): do not linger.
-  process.on('disconnect', () => {
-    void local.close().finally(() => process.exit(0));
-  });
-  process.on('message', (m: ToChild) => {
-    if (m.type === 'stats') send({ type: 'stats', id: m.id, stats: local.stats() });
-    if (m.type === 'stop') {
-      void local.close().finally(() => {
-        process.disconnect();
-        process.exit(0);
-      });
-    }
-  });
-  send({ type: 'ready', port: local.port });
-}
-
-interface Target {
-  kind: Kind;
-  url: string;
-  stats(): Promise<ServerStats>;
-  stop(): Promise<void>;
-}
+/** autocannon wants a URL, not a port. */
+type Target = ServerHandle<ServerStats> & { url: string };
 
 async function startTarget(o: ServeOptions, settings: Settings): Promise<Target> {
-  if (settings.servers === 'inprocess') {
-    const local = await startLocal(o);
-    return { kind: o.kind, url: `http://127.0.0.1:${local.port}${ENDPOINT}`, stats: async () => local.stats(), stop: () => local.close() };
-  }
-  const execArgv = [...process.execArgv];
-  if (settings.cpuProf.includes(o.kind)) {
-    // One file per thread (tsx adds a loader thread); the main thread's is the big one.
-    const dir = path.join(OUT_DIR, 'profiles', o.kind);
-    mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
-  }
-  const child: ChildProcess = fork(BENCH_FILE, ['--serve', o.kind], {
-    execArgv,
-    env: { ...process.env, BENCH_SERVE: JSON.stringify(o) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let exited = false;
-  const exitWaiters = new Set<(reason: Error) => void>();
-  child.on('error', (err) => console.error(`${o.kind} server process:`, err.message));
-  child.once('exit', (code, signal) => {
-    exited = true;
-    const reason = new Error(`${o.kind} server exited (${signal ?? `code ${code}`})`);
-    for (const fail of exitWaiters) fail(reason);
-  });
-  /** Sends a message and waits for the child's answer; fails if the child is gone. */
-  const ask = <T>(message: ToChild, answer: (m: FromChild) => T | undefined): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (exited || !child.connected) return reject(new Error(`${o.kind} server is gone`));
-      const onMessage = (m: FromChild) => {
-        const value = answer(m);
-        if (value === undefined) return;
-        done();
-        resolve(value);
-      };
-      const onExit = (reason: Error) => {
-        done();
-        reject(reason);
-      };
-      const done = () => {
-        child.off('message', onMessage);
-        exitWaiters.delete(onExit);
-      };
-      child.on('message', onMessage);
-      exitWaiters.add(onExit);
-      child.send(message, (err) => {
-        if (err) onExit(err);
-      });
-    });
-  const port = await new Promise<number>((resolve, reject) => {
-    const onMessage = (m: FromChild) => {
-      if (m.type === 'ready') resolve(m.port);
-      if (m.type === 'failed') reject(new Error(`${o.kind} server failed to start:\n${m.error}`));
-    };
-    child.on('message', onMessage);
-    exitWaiters.add(reject);
-  });
-  exitWaiters.clear();
-  let nextId = 0;
-  return {
-    kind: o.kind,
-    url: `http://127.0.0.1:${port}${ENDPOINT}`,
-    stats: () => {
-      const id = ++nextId;
-      return ask({ type: 'stats', id }, (m) => (m.type === 'stats' && m.id === id ? m.stats : undefined));
-    },
-    stop: async () => {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.connected) child.send({ type: 'stop' } satisfies ToChild, () => undefined);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
+  const server = await startServer(o, settings, SERVERS);
+  return { ...server, url: `http://127.0.0.1:${server.port}${ENDPOINT}` };
 }
 
 // ---------------------------------------------------------------------------
-// Database: a scratch database, migrated and seeded, dropped at the end
+// Database: the scratch database (see support.ts), plus the baseline's table
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(adminUrl: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function prepareDatabase(url: string, dataDir: string): Promise<string[]> {
-  const config = benchConfig({ databaseUrl: url, pool: 2, dataDir });
-  const database = openPostgres(url, 2);
-  try {
-    await migrateLatest(database.knex);
-    const services = createServices({ config, db: database.knex, logger: createLogger(config) });
-    await seedReferenceData(services);
+async function prepareDatabase(url: string, dataDir: string): Promise<void> {
+  const config = intakeConfig({ databaseUrl: url, pool: 2, dataDir });
+  await prepareScratchDatabase(url, config, async (services, knex) => {
     const slugs = (await services.organisation.listCategories({ activeOnly: true })).map((c) => c.slug);
     const missing = CATEGORIES.filter((c) => !slugs.includes(c));
     if (missing.length) throw new Error(`The seed has no categor${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')}`);
-    await database.knex.raw(`
+    await knex.raw(`
       CREATE TABLE ${BASELINE_TABLE} (
         id         bigserial PRIMARY KEY,
         name       text NOT NULL,
@@ -446,24 +287,23 @@ async function prepareDatabase(url: string, dataDir: string): Promise<string[]> 
         message    text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    return slugs;
-  } finally {
-    await database.close();
-  }
+  });
 }
 
 async function countRows(url: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<Record<string, string>>(`
+    return await countsAsNumbers(
+      client,
+      `
       SELECT (SELECT count(*) FROM ${BASELINE_TABLE}) AS baseline_rows,
              (SELECT count(*) FROM cases) AS cases,
              (SELECT count(*) FROM residents) AS residents,
              (SELECT count(*) FROM case_events) AS case_events,
              (SELECT count(*) FROM messages) AS messages,
-             (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS mail_outbox_pending`);
-    return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+             (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS mail_outbox_pending`,
+    );
   } finally {
     await client.end();
   }
@@ -549,12 +389,6 @@ async function measure(t: Target, round: number, settings: Settings): Promise<Ru
 // ---------------------------------------------------------------------------
 // Report
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 interface Summary {
   rps: number;
   okRps: number;
@@ -567,10 +401,6 @@ interface Summary {
 }
 
 function summarise(runs: RunResult[]): Summary {
-  const nullableMedian = (xs: (number | null)[]) => {
-    const v = xs.filter((x): x is number => x !== null);
-    return v.length ? median(v) : null;
-  };
   return {
     rps: median(runs.map((r) => r.rps)),
     okRps: median(runs.map((r) => r.okRps)),
@@ -583,13 +413,6 @@ function summarise(runs: RunResult[]): Summary {
   };
 }
 
-function table(rows: string[][], rightAligned: Set<number>): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-const f = (n: number | null, digits = 1) => (n === null ? '–' : n.toFixed(digits));
 
 interface Verdict {
   /** median service req/s ÷ median baseline req/s: the figure the target applies to. */
@@ -604,15 +427,8 @@ interface Verdict {
 
 function verdict(runs: RunResult[], medians: Record<Kind, Summary>, rounds: number): Verdict {
   const ratio = medians.service.rps / medians.baseline.rps;
-  const pairRatios = Array.from({ length: rounds }, (_, i) => {
-    const b = runs.find((r) => r.kind === 'baseline' && r.round === i + 1)!;
-    const s = runs.find((r) => r.kind === 'service' && r.round === i + 1)!;
-    return s.rps / b.rps;
-  });
-  const spreadOf = (k: Kind) => {
-    const xs = runs.filter((r) => r.kind === k).map((r) => r.rps);
-    return (Math.max(...xs) - Math.min(...xs)) / median(xs);
-  };
+  const pairRatios = perRound(runs, rounds, (b, s) => s.rps / b.rps);
+  const spreadOf = (k: Kind) => spread(runs.filter((r) => r.kind === k).map((r) => r.rps));
   return {
     ratio,
     pairRatios,
@@ -628,13 +444,13 @@ function printReport(runs: RunResult[], medians: Record<Kind, Summary>, v: Verdi
   const row = (label: string, kind: string, s: Line) => [
     label,
     kind,
-    f(s.rps),
-    f(s.latencyP50, 0),
-    f(s.latencyP99, 0),
+    fixed(s.rps),
+    fixed(s.latencyP50, 0),
+    fixed(s.latencyP99, 0),
     String(s.non2xx),
     String(s.errors),
-    f(s.queriesPerRequest, 2),
-    f(s.cpuMsPerRequest, 3),
+    fixed(s.queriesPerRequest, 2),
+    fixed(s.cpuMsPerRequest, 3),
   ];
   const rows = [header];
   for (const r of runs) rows.push(row(String(r.round), r.kind, { ...r, ...r.server }));
@@ -662,52 +478,27 @@ function printReport(runs: RunResult[], medians: Record<Kind, Summary>, v: Verdi
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
   const loadAtStart = os.loadavg();
-  const dbName = `sc_bench_${process.pid}`;
-  const dbUrl = withDatabase(settings.adminUrl, dbName);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sc-bench-'));
+  const scratch = scratchSpace(settings.adminUrl, `sc_bench_${process.pid}`, 'sc-bench-');
+  const { dbName, dbUrl, dataDir } = scratch;
   const targets: Target[] = [];
-  let dbCreated = false;
-  let cleaned: Promise<void> | undefined;
-
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      for (const t of targets.splice(0)) await t.stop().catch((err: unknown) => console.error(`stopping ${t.kind}:`, err));
-      if (dbCreated) {
-        await adminQuery(settings.adminUrl, `DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`)
-          .then(() => console.log(`dropped scratch database ${dbName}`))
-          .catch((err: unknown) => console.error(`could not drop the scratch database ${dbName}:`, err));
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    })());
-  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
-  // and tsx exits at once on a signal nobody listens to, which would skip the cleanup.
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: stopping and cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  const cleanup = onlyOnce(async () => {
+    await stopAll(targets);
+    await scratch.remove();
+  });
+  cleanUpOnSignals(cleanup);
 
   try {
-    const [pgInfo] = await adminQuery<{ server_version: string; max_connections: string; synchronous_commit: string }>(
-      settings.adminUrl,
-      `SELECT current_setting('server_version') AS server_version, current_setting('max_connections') AS max_connections,
-              current_setting('synchronous_commit') AS synchronous_commit`,
-    );
-    await adminQuery(settings.adminUrl, `CREATE DATABASE ${quoteIdent(dbName)}`);
-    dbCreated = true;
+    const pgInfo = await postgresInfo(settings.adminUrl);
+    await scratch.createDatabase();
     await prepareDatabase(dbUrl, dataDir);
 
     const perRun = settings.duration * settings.rounds * 2 + settings.warmup * 2;
     console.log(
       [
         `Intake benchmark: POST ${ENDPOINT}`,
-        `  PostgreSQL ${pgInfo?.server_version} (synchronous_commit=${pgInfo?.synchronous_commit}), scratch database ${dbName}`,
+        postgresLine(pgInfo, dbName),
         `  ${settings.connections} connections, pool ${settings.pool} for each server, ${settings.rounds} interleaved rounds × ${settings.duration} s per server, ${settings.warmup} s warm-up each (~${perRun} s of load)`,
-        `  servers: ${settings.servers === 'child' ? 'each in its own child process, autocannon in this one' : 'both in this process, with autocannon'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+        `  servers: ${settings.servers === 'child' ? 'each in its own child process, autocannon in this one' : 'both in this process, with autocannon'}; ${machineLine(loadAtStart)}`,
         '  service: real app (NODE_ENV=production config, log level warn), rate limits off, mail worker NOT started (acknowledgements accumulate in mail_outbox)',
         `  baseline: express + express.json() + one INSERT into ${BASELINE_TABLE} through a pg.Pool`,
       ].join('\n'),
@@ -738,24 +529,17 @@ async function main(): Promise<void> {
       }
     }
 
-    const medians = { baseline: summarise(runs.filter((r) => r.kind === 'baseline')), service: summarise(runs.filter((r) => r.kind === 'service')) };
+    const medians = summariseByKind(runs, summarise);
     const v = verdict(runs, medians, settings.rounds);
     printReport(runs, medians, v);
     const rows = await countRows(dbUrl);
 
-    mkdirSync(OUT_DIR, { recursive: true });
     const result = {
       benchmark: 'intake',
       endpoint: `POST ${ENDPOINT}`,
       finishedAt: new Date().toISOString(),
       settings: { ...settings, adminUrl: redact(settings.adminUrl), mailWorker: 'not started' },
-      environment: {
-        node: process.version,
-        cpus: os.cpus().length,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
-        postgres: pgInfo?.server_version,
-        synchronousCommit: pgInfo?.synchronous_commit,
-      },
+      environment: environment(loadAtStart, pgInfo),
       target: { metric: 'median requests/s, service / baseline', ratio: TARGET_RATIO },
       ratio: v.ratio,
       targetMet: v.targetMet,
@@ -766,21 +550,10 @@ async function main(): Promise<void> {
       runs,
       rows,
     };
-    writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`result written to ${path.relative(process.cwd(), RESULT_FILE) || RESULT_FILE}`);
+    writeResult(RESULT_FILE, result);
   } finally {
     await cleanup();
   }
 }
 
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-const entry = process.argv[2] === '--serve' ? serveChild() : main();
-entry.catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main, startLocal);

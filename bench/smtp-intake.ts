@@ -53,9 +53,7 @@
  *
  * The result is printed as a table and written to .bench/smtp-intake.json.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,71 +63,78 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import pg from 'pg';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
-import { loadConfig, type Config } from '../server/config.js';
-import { seedReferenceData } from '../server/demo/seed.js';
 import { createSmtpListener } from '../server/intake/smtp-listener.js';
 import { openPostgres } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
-import { migrateLatest } from '../server/platform/migrate.js';
 import { createServices } from '../server/services.js';
+import {
+  asciiLower,
+  benchConfig,
+  cleanUpOnSignals,
+  countsAsNumbers,
+  cpuNow,
+  environment,
+  FIRST_NAMES,
+  fixed,
+  intSetting,
+  KINDS,
+  LAST_NAMES,
+  machineLine,
+  median,
+  nullableMedian,
+  onlyOnce,
+  perRound,
+  postgresInfo,
+  postgresLine,
+  prepareScratchDatabase,
+  profileDir,
+  readCommonSettings,
+  redact,
+  resultFile,
+  runBench,
+  scratchSpace,
+  spread,
+  startServer,
+  stopAll,
+  STREETS,
+  summariseByKind,
+  table,
+  writeResult,
+  type Kind,
+  type LocalServer,
+  type ServeOptions,
+  type ServerHandle,
+  type ServerRecipe,
+} from './support.js';
 
-const BENCH_FILE = fileURLToPath(import.meta.url);
-const ROOT = path.resolve(path.dirname(BENCH_FILE), '..');
-const OUT_DIR = path.join(ROOT, '.bench');
-const RESULT_FILE = path.join(OUT_DIR, 'smtp-intake.json');
+const RESULT_FILE = resultFile('smtp-intake.json');
 const INTAKE = 'kontaktcenter@borlange.example';
 const POLL_MS = 20;
-
-type Kind = 'baseline' | 'service';
-const KINDS: readonly Kind[] = ['baseline', 'service'];
 
 // ---------------------------------------------------------------------------
 // Settings
 
-interface Settings {
-  adminUrl: string;
-  rounds: number;
-  messages: number;
-  warmup: number;
-  connections: number;
-  pool: number;
-  processTimeout: number;
-  servers: 'child' | 'inprocess';
-  cpuProf: Kind[];
+function readSettings(env: NodeJS.ProcessEnv) {
+  const common = readCommonSettings(env);
+  // Spelled out key by key so that the settings keep their order in the JSON result.
+  return {
+    adminUrl: common.adminUrl,
+    rounds: intSetting(env, 'BENCH_ROUNDS', 3, 1, 20),
+    messages: intSetting(env, 'BENCH_MESSAGES', 1500, 1, 100_000),
+    warmup: intSetting(env, 'BENCH_WARMUP', 200, 0, 10_000),
+    connections: intSetting(env, 'BENCH_CONNECTIONS', 20, 1, 500),
+    pool: intSetting(env, 'BENCH_POOL', 20, 1, 200),
+    processTimeout: intSetting(env, 'BENCH_PROCESS_TIMEOUT', 60, 1, 3600),
+    servers: common.servers,
+    cpuProf: common.cpuProf,
+  };
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, def: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return def;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    return n;
-  };
-  const servers = env.BENCH_SERVERS ?? 'child';
-  if (servers !== 'child' && servers !== 'inprocess') throw new Error('BENCH_SERVERS must be "child" or "inprocess"');
-  const prof = env.BENCH_CPU_PROF ?? '';
-  const cpuProf: Kind[] = prof === 'all' ? [...KINDS] : KINDS.filter((k) => prof.split(',').includes(k));
-  if (cpuProf.length && servers !== 'child') throw new Error('BENCH_CPU_PROF needs BENCH_SERVERS=child');
-  return {
-    adminUrl: env.BENCH_DATABASE_URL || env.DATABASE_URL || 'postgres://root@127.0.0.1:5432/postgres',
-    rounds: int('BENCH_ROUNDS', 3, 1, 20),
-    messages: int('BENCH_MESSAGES', 1500, 1, 100_000),
-    warmup: int('BENCH_WARMUP', 200, 0, 10_000),
-    connections: int('BENCH_CONNECTIONS', 20, 1, 500),
-    pool: int('BENCH_POOL', 20, 1, 200),
-    processTimeout: int('BENCH_PROCESS_TIMEOUT', 60, 1, 3600),
-    servers,
-    cpuProf,
-  };
-}
+type Settings = ReturnType<typeof readSettings>;
 
 // ---------------------------------------------------------------------------
 // Messages: realistic and all different
 
-const FIRST_NAMES = ['Åsa', 'Björn', 'Märta', 'Göran', 'Östen', 'Linnéa', 'Håkan', 'Sofia', 'Ahmed', 'Fatima', 'Karin', 'Jörgen', 'Ängla', 'Nils', 'Zeynep', 'Pär'];
-const LAST_NAMES = ['Åberg', 'Söderström', 'Lindqvist', 'Håkansson', 'Öberg', 'Nyström', 'Hassan', 'Bäckström', 'Ekström', 'Mäkinen', 'Karlsson', 'Sjöberg', 'Al-Sayed', 'Wållberg'];
-const STREETS = ['Stationsgatan', 'Borganäsvägen', 'Hagalundsgatan', 'Sveagatan', 'Jussi Björlings väg', 'Tjärnaväg', 'Mjälgatan', 'Kvarnsvedsvägen'];
 const MAILERS = ['Microsoft Outlook 16.0', 'Apple Mail (2.3774.500.171)', 'Mozilla Thunderbird', undefined];
 
 const SUBJECTS = [
@@ -159,7 +164,6 @@ const PARAGRAPHS = [
   'Tack för snabbt svar förra gången. Jag har nu samlat ihop de uppgifter ni bad om och bifogar dem om det behövs. Hör gärna av er om något saknas, så kompletterar jag så fort jag kan. Jag är tacksam för all hjälp jag kan få i den här frågan.',
 ];
 
-const asciiLower = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const runTag = randomBytes(3).toString('hex');
@@ -252,13 +256,6 @@ async function composeBatch(label: string, count: number): Promise<{ messages: O
 // ---------------------------------------------------------------------------
 // The two servers
 
-interface ServeOptions {
-  kind: Kind;
-  databaseUrl: string;
-  pool: number;
-  dataDir: string;
-}
-
 interface ServerStats {
   /** Messages the server answered 250 (for the service: stored, not duplicates). */
   accepted: number;
@@ -271,32 +268,13 @@ interface ServerStats {
   loopActiveMs: number;
 }
 
-interface LocalServer {
-  port: number;
-  stats(): ServerStats;
-  close(): Promise<void>;
-}
-
-function benchConfig(o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>): Config {
-  const env = { NODE_ENV: 'production', DATA_DIR: o.dataDir, INTAKE_ADDRESSES: INTAKE };
-  const sessionSecret = randomBytes(32).toString('hex');
-  const base = loadConfig(env, { sessionSecret });
-  return loadConfig(env, {
-    databaseUrl: o.databaseUrl,
-    sessionSecret,
-    demo: false,
-    logLevel: 'warn',
-    dbPoolMax: o.pool,
-    mail: { ...base.mail, outboxDir: path.join(o.dataDir, 'outbox') },
+/** The intake listening on 127.0.0.1 on a free port, with attachments stored in the scratch data directory. */
+const smtpConfig = (o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>) =>
+  benchConfig(o, { INTAKE_ADDRESSES: INTAKE }, (base) => ({
     uploads: { ...base.uploads, dir: path.join(o.dataDir, 'attachments') },
     intake: { ...base.intake, smtpHost: '127.0.0.1', smtpPort: 0 },
-  });
-}
+  }));
 
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
 
 const loopNow = () => {
   const e = performance.eventLoopUtilization();
@@ -304,8 +282,8 @@ const loopNow = () => {
 };
 
 /** The real intake, wired as main.ts does, minus HTTP and the mail worker. */
-async function startService(o: ServeOptions): Promise<LocalServer> {
-  const config = benchConfig(o);
+async function startService(o: ServeOptions): Promise<LocalServer<ServerStats>> {
+  const config = smtpConfig(o);
   const logger = createLogger(config);
   const database = openPostgres(o.databaseUrl, config.dbPoolMax);
   let queries = 0;
@@ -339,8 +317,8 @@ async function startService(o: ServeOptions): Promise<LocalServer> {
 }
 
 /** The baseline: smtp-server with the listener's options, reading each message to the end and discarding it. */
-async function startBaseline(o: ServeOptions): Promise<LocalServer> {
-  const intake = benchConfig(o).intake;
+async function startBaseline(o: ServeOptions): Promise<LocalServer<ServerStats>> {
+  const intake = smtpConfig(o).intake;
   const addresses = new Set(intake.addresses);
   let accepted = 0;
   const server = new SMTPServer({
@@ -381,157 +359,24 @@ async function startBaseline(o: ServeOptions): Promise<LocalServer> {
 
 const startLocal = (o: ServeOptions) => (o.kind === 'service' ? startService(o) : startBaseline(o));
 
-// ---------------------------------------------------------------------------
-// Child-process mode: this same file, started with `--serve`, talks over IPC.
+const SERVERS: ServerRecipe<ServerStats> = { benchFile: fileURLToPath(import.meta.url), startLocal, profileDir: (kind) => profileDir(`smtp-${kind}`) };
 
-type ToChild = { type: 'stats'; id: number } | { type: 'stop' };
-type FromChild = { type: 'ready'; port: number } | { type: 'stats'; id: number; stats: ServerStats } | { type: 'failed'; error: string };
+type Target = ServerHandle<ServerStats>;
 
-async function serveChild(): Promise<void> {
-  const send = (m: FromChild) => process.send?.(m);
-  const opts = JSON.parse(process.env.BENCH_SERVE ?? '{}') as ServeOptions;
-  let local: LocalServer;
-  try {
-    local = await startLocal(opts);
-  } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    process.exit(1);
-  }
-  // The bench went away (crash, kill): do not linger.
-  process.on('disconnect', () => {
-    void local.close().finally(() => process.exit(0));
-  });
-  process.on('message', (m: ToChild) => {
-    if (m.type === 'stats') send({ type: 'stats', id: m.id, stats: local.stats() });
-    if (m.type === 'stop') {
-      void local.close().finally(() => {
-        process.disconnect();
-        process.exit(0);
-      });
-    }
-  });
-  send({ type: 'ready', port: local.port });
-}
-
-interface Target {
-  kind: Kind;
-  port: number;
-  stats(): Promise<ServerStats>;
-  stop(): Promise<void>;
-}
-
-async function startTarget(o: ServeOptions, settings: Settings): Promise<Target> {
-  if (settings.servers === 'inprocess') {
-    const local = await startLocal(o);
-    return { kind: o.kind, port: local.port, stats: async () => local.stats(), stop: () => local.close() };
-  }
-  const execArgv = [...process.execArgv];
-  if (settings.cpuProf.includes(o.kind)) {
-    // One file per thread (tsx adds a loader thread); the main thread's is the big one.
-    const dir = path.join(OUT_DIR, 'profiles', `smtp-${o.kind}`);
-    mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
-  }
-  const child: ChildProcess = fork(BENCH_FILE, ['--serve', o.kind], {
-    execArgv,
-    env: { ...process.env, BENCH_SERVE: JSON.stringify(o) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let exited = false;
-  const exitWaiters = new Set<(reason: Error) => void>();
-  child.on('error', (err) => console.error(`${o.kind} server process:`, err.message));
-  child.once('exit', (code, signal) => {
-    exited = true;
-    const reason = new Error(`${o.kind} server exited (${signal ?? `code ${code}`})`);
-    for (const fail of exitWaiters) fail(reason);
-  });
-  /** Sends a message and waits for the child's answer; fails if the child is gone. */
-  const ask = <T>(message: ToChild, answer: (m: FromChild) => T | undefined): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (exited || !child.connected) return reject(new Error(`${o.kind} server is gone`));
-      const onMessage = (m: FromChild) => {
-        const value = answer(m);
-        if (value === undefined) return;
-        done();
-        resolve(value);
-      };
-      const onExit = (reason: Error) => {
-        done();
-        reject(reason);
-      };
-      const done = () => {
-        child.off('message', onMessage);
-        exitWaiters.delete(onExit);
-      };
-      child.on('message', onMessage);
-      exitWaiters.add(onExit);
-      child.send(message, (err) => {
-        if (err) onExit(err);
-      });
-    });
-  const port = await new Promise<number>((resolve, reject) => {
-    const onMessage = (m: FromChild) => {
-      if (m.type === 'ready') resolve(m.port);
-      if (m.type === 'failed') reject(new Error(`${o.kind} server failed to start:\n${m.error}`));
-    };
-    child.on('message', onMessage);
-    exitWaiters.add(reject);
-  });
-  exitWaiters.clear();
-  let nextId = 0;
-  return {
-    kind: o.kind,
-    port,
-    stats: () => {
-      const id = ++nextId;
-      return ask({ type: 'stats', id }, (m) => (m.type === 'stats' && m.id === id ? m.stats : undefined));
-    },
-    stop: async () => {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      if (child.connected) child.send({ type: 'stop' } satisfies ToChild, () => undefined);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
-}
+const startTarget = (o: ServeOptions, settings: Settings): Promise<Target> => startServer(o, settings, SERVERS);
 
 // ---------------------------------------------------------------------------
-// Database: a scratch database, migrated and seeded, dropped at the end
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(adminUrl: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+// Database: the scratch database (see support.ts), and what the processor has done in it
 
 async function prepareDatabase(url: string, dataDir: string): Promise<void> {
-  const config = benchConfig({ databaseUrl: url, pool: 2, dataDir });
-  const database = openPostgres(url, 2);
-  try {
-    await migrateLatest(database.knex);
-    const services = createServices({ config, db: database.knex, logger: createLogger(config) });
-    await seedReferenceData(services);
+  const config = smtpConfig({ databaseUrl: url, pool: 2, dataDir });
+  await prepareScratchDatabase(url, config, async (services) => {
     if (!(await services.organisation.activeCategory(config.intake.category))) {
       throw new Error(`The seed has no active topic "${config.intake.category}" (INTAKE_CATEGORY) for mail cases`);
     }
-  } finally {
-    await database.close();
-  }
+  });
 }
+
 
 interface Progress {
   cases: number;
@@ -552,8 +397,10 @@ async function progress(client: pg.Client): Promise<Progress> {
   return { cases: Number(r.cases), settled: Number(r.settled), quarantined: Number(r.quarantined), failing: Number(r.failing) };
 }
 
-async function countRows(client: pg.Client): Promise<Record<string, number>> {
-  const { rows } = await client.query<Record<string, string>>(`
+function countRows(client: pg.Client): Promise<Record<string, number>> {
+  return countsAsNumbers(
+    client,
+    `
     SELECT (SELECT count(*) FROM inbound_messages) AS inbound_messages,
            (SELECT count(*) FROM inbound_messages WHERE status = 'processed') AS inbound_processed,
            (SELECT count(*) FROM inbound_messages WHERE outcome = 'created') AS inbound_created,
@@ -563,9 +410,10 @@ async function countRows(client: pg.Client): Promise<Record<string, number>> {
            (SELECT count(*) FROM residents) AS residents,
            (SELECT count(*) FROM messages) AS messages,
            (SELECT count(*) FROM attachments) AS attachments,
-           (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS mail_outbox_pending`);
-  return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+           (SELECT count(*) FROM mail_outbox WHERE status = 'pending') AS mail_outbox_pending`,
+  );
 }
+
 
 // ---------------------------------------------------------------------------
 // Load
@@ -766,16 +614,6 @@ async function smokeTest(t: Target, db: pg.Client): Promise<void> {
 // ---------------------------------------------------------------------------
 // Report
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
-const nullableMedian = (xs: (number | null)[]) => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length ? median(v) : null;
-};
 
 interface Summary {
   acceptedPerS: number;
@@ -809,13 +647,6 @@ function summarise(runs: RunResult[]): Summary {
   };
 }
 
-function table(rows: string[][], rightAligned: Set<number>): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-const f = (n: number | null, digits = 1) => (n === null ? '–' : n.toFixed(digits));
 
 interface Verdict {
   /** median service cases/s ÷ median baseline accepted/s: the headline figure. */
@@ -830,20 +661,15 @@ interface Verdict {
 }
 
 function verdict(runs: RunResult[], medians: Record<Kind, Summary>, rounds: number): Verdict {
-  const pairRatios = Array.from({ length: rounds }, (_, i) => {
-    const b = runs.find((r) => r.kind === 'baseline' && r.round === i + 1)!;
-    const s = runs.find((r) => r.kind === 'service' && r.round === i + 1)!;
-    return (s.casesPerS ?? 0) / b.acceptedPerS;
-  });
-  const spreadOf = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / median(xs);
+  const pairRatios = perRound(runs, rounds, (b, s) => (s.casesPerS ?? 0) / b.acceptedPerS);
   return {
     ratio: (medians.service.casesPerS ?? 0) / medians.baseline.acceptedPerS,
     acceptRatio: medians.service.acceptedPerS / medians.baseline.acceptedPerS,
     pairRatios,
     pairRatioMedian: median(pairRatios),
     spread: {
-      baselineAccepted: spreadOf(runs.filter((r) => r.kind === 'baseline').map((r) => r.acceptedPerS)),
-      serviceCases: spreadOf(runs.filter((r) => r.kind === 'service').map((r) => r.casesPerS ?? 0)),
+      baselineAccepted: spread(runs.filter((r) => r.kind === 'baseline').map((r) => r.acceptedPerS)),
+      serviceCases: spread(runs.filter((r) => r.kind === 'service').map((r) => r.casesPerS ?? 0)),
     },
   };
 }
@@ -854,17 +680,17 @@ function printReport(runs: RunResult[], medians: Record<Kind, Summary>, v: Verdi
   const row = (label: string, kind: string, s: Line) => [
     label,
     kind,
-    f(s.acceptedPerS),
-    f(s.casesPerS),
-    f(s.drainS, 2),
-    f(s.drainCasesPerS),
-    f(s.latencyP50, 1),
-    f(s.latencyP99, 1),
+    fixed(s.acceptedPerS),
+    fixed(s.casesPerS),
+    fixed(s.drainS, 2),
+    fixed(s.drainCasesPerS),
+    fixed(s.latencyP50, 1),
+    fixed(s.latencyP99, 1),
     String(s.refused),
-    f(s.cpuMsPerMessage, 3),
-    f(s.queriesPerMessage, 2),
+    fixed(s.cpuMsPerMessage, 3),
+    fixed(s.queriesPerMessage, 2),
     s.eventLoopUtilisation === null ? '–' : `${Math.round(s.eventLoopUtilisation * 100)}%`,
-    f(s.clientCpuMsPerMessage, 3),
+    fixed(s.clientCpuMsPerMessage, 3),
   ];
   const rows = [header];
   for (const r of runs) rows.push(row(String(r.round), r.kind, { ...r, ...r.server, refused: Object.values(r.refused).reduce((a, b) => a + b, 0) }));
@@ -898,45 +724,21 @@ function printReport(runs: RunResult[], medians: Record<Kind, Summary>, v: Verdi
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
   const loadAtStart = os.loadavg();
-  const dbName = `sc_bench_smtp_${process.pid}`;
-  const dbUrl = withDatabase(settings.adminUrl, dbName);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sc-bench-smtp-'));
+  const scratch = scratchSpace(settings.adminUrl, `sc_bench_smtp_${process.pid}`, 'sc-bench-smtp-');
+  const { dbName, dbUrl, dataDir } = scratch;
   const targets: Target[] = [];
   let db: pg.Client | undefined;
-  let dbCreated = false;
-  let cleaned: Promise<void> | undefined;
-
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      for (const t of targets.splice(0)) await t.stop().catch((err: unknown) => console.error(`stopping ${t.kind}:`, err));
-      await db?.end().catch(() => undefined);
-      if (dbCreated) {
-        await adminQuery(settings.adminUrl, `DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`)
-          .then(() => console.log(`dropped scratch database ${dbName}`))
-          .catch((err: unknown) => console.error(`could not drop the scratch database ${dbName}:`, err));
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    })());
-  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
-  // and tsx exits at once on a signal nobody listens to, which would skip the cleanup.
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: stopping and cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  const cleanup = onlyOnce(async () => {
+    await stopAll(targets);
+    // The poller's connection goes before the drop, or the drop has to force it.
+    await db?.end().catch(() => undefined);
+    await scratch.remove();
+  });
+  cleanUpOnSignals(cleanup);
 
   try {
-    const [pgInfo] = await adminQuery<{ server_version: string; max_connections: string; synchronous_commit: string }>(
-      settings.adminUrl,
-      `SELECT current_setting('server_version') AS server_version, current_setting('max_connections') AS max_connections,
-              current_setting('synchronous_commit') AS synchronous_commit`,
-    );
-    await adminQuery(settings.adminUrl, `CREATE DATABASE ${quoteIdent(dbName)}`);
-    dbCreated = true;
+    const pgInfo = await postgresInfo(settings.adminUrl);
+    await scratch.createDatabase();
     await prepareDatabase(dbUrl, dataDir);
     db = new pg.Client({ connectionString: dbUrl });
     await db.connect();
@@ -945,9 +747,9 @@ async function main(): Promise<void> {
     console.log(
       [
         `SMTP intake benchmark: ${settings.messages} messages per run to ${INTAKE}`,
-        `  PostgreSQL ${pgInfo?.server_version} (synchronous_commit=${pgInfo?.synchronous_commit}), scratch database ${dbName}`,
+        postgresLine(pgInfo, dbName),
         `  ${settings.connections} SMTP clients (nodemailer pooled transport, one connection each, reused), ${settings.rounds} interleaved rounds (order swapped every round), ${settings.warmup} warm-up messages each`,
-        `  servers: ${settings.servers === 'child' ? 'each in its own child process; SMTP clients and the case-count poller in this one' : 'both in this process, with the SMTP clients'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+        `  servers: ${settings.servers === 'child' ? 'each in its own child process; SMTP clients and the case-count poller in this one' : 'both in this process, with the SMTP clients'}; ${machineLine(loadAtStart)}`,
         `  service: createSmtpListener + services.intake.processor (NODE_ENV=production config, log level warn, pool ${settings.pool}), mail outbox worker NOT started`,
         '  baseline: smtp-server with the same options, reading each message and discarding it',
         `  messages: Swedish, distinct senders, ~${Math.round(warm.mix.avgBytes)} bytes on average (warm-up set); ${warm.mix.withHtml} of ${warm.mix.count} with an HTML part, ${warm.mix.withAttachment} with a small attachment`,
@@ -989,23 +791,18 @@ async function main(): Promise<void> {
       }
     }
 
-    const medians = { baseline: summarise(runs.filter((r) => r.kind === 'baseline')), service: summarise(runs.filter((r) => r.kind === 'service')) };
+    const medians = summariseByKind(runs, summarise);
     const v = verdict(runs, medians, settings.rounds);
     printReport(runs, medians, v);
     const rows = await countRows(db);
 
-    mkdirSync(OUT_DIR, { recursive: true });
     const total = mixes.reduce((n, m) => n + m.count, 0);
     const result = {
       benchmark: 'smtp-intake',
       finishedAt: new Date().toISOString(),
       settings: { ...settings, adminUrl: redact(settings.adminUrl), mailWorker: 'not started', pollMs: POLL_MS },
       environment: {
-        node: process.version,
-        cpus: os.cpus().length,
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
-        postgres: pgInfo?.server_version,
-        synchronousCommit: pgInfo?.synchronous_commit,
+        ...environment(loadAtStart, pgInfo),
         processes: settings.servers === 'child' ? 'each server in its own child process; SMTP clients and the case-count poller in the bench process' : 'servers, SMTP clients and poller in one process',
       },
       messages: {
@@ -1025,21 +822,10 @@ async function main(): Promise<void> {
       runs,
       rows,
     };
-    writeFileSync(RESULT_FILE, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`result written to ${path.relative(process.cwd(), RESULT_FILE) || RESULT_FILE}`);
+    writeResult(RESULT_FILE, result);
   } finally {
     await cleanup();
   }
 }
 
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-const entry = process.argv[2] === '--serve' ? serveChild() : main();
-entry.catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main, startLocal);

@@ -30,6 +30,17 @@ export type Kind = 'baseline' | 'service';
 export const KINDS: readonly Kind[] = ['baseline', 'service'];
 
 // ---------------------------------------------------------------------------
+// Residents: both benchmarks make up Swedish senders, with the letters (å, ä, ö, é)
+// that real input has and that encoding and search must survive.
+
+export const FIRST_NAMES = ['Åsa', 'Björn', 'Märta', 'Göran', 'Östen', 'Linnéa', 'Håkan', 'Sofia', 'Ahmed', 'Fatima', 'Karin', 'Jörgen', 'Ängla', 'Nils', 'Zeynep', 'Pär'];
+export const LAST_NAMES = ['Åberg', 'Söderström', 'Lindqvist', 'Håkansson', 'Öberg', 'Nyström', 'Hassan', 'Bäckström', 'Ekström', 'Mäkinen', 'Karlsson', 'Sjöberg', 'Al-Sayed', 'Wållberg'];
+export const STREETS = ['Stationsgatan', 'Borganäsvägen', 'Hagalundsgatan', 'Sveagatan', 'Jussi Björlings väg', 'Tjärnaväg', 'Mjälgatan', 'Kvarnsvedsvägen'];
+
+/** A name as it can stand in an e-mail address: no diacritics, lower case, letters and digits only. */
+export const asciiLower = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
+
+// ---------------------------------------------------------------------------
 // Settings from the environment
 
 /** An integer setting; out of range is an error rather than a silent clamp, so a typo cannot skew a run. */
