@@ -4,6 +4,7 @@ import { createAttachmentStore } from './attachments/store.js';
 import { createAuthService } from './auth/service.js';
 import { createAuthStore } from './auth/store.js';
 import { createCaseMailService } from './cases/mail-service.js';
+import { createReferenceAllocator } from './cases/reference.js';
 import { createCaseService } from './cases/service.js';
 import { createCaseStore } from './cases/store.js';
 import type { Config } from './config.js';
@@ -41,6 +42,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
   const composer = createMailComposer({ views, config });
   const caseStore = createCaseStore(db);
+  const references = createReferenceAllocator((n) => caseStore.takeCaseNumbers(n));
   const residentStore = createResidentStore();
   const cases = createCaseService({
     db,
@@ -49,6 +51,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     users: authStore,
     organisation: organisationStore,
     topics: organisation,
+    references,
     attachments,
     mail: mailStore,
     composer,
@@ -56,7 +59,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   });
 
   const inbound = createInboundStore(db);
-  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, bus });
+  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, bus, references });
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
   return {

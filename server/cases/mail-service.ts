@@ -5,7 +5,7 @@ import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { ResidentStore } from '../residents/store.js';
 import { statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
-import { createReferenceAllocator } from './reference.js';
+import type { ReferenceAllocator } from './reference.js';
 import { newResidentToken, reopenPatch, toCommitted } from './service.js';
 import type { CaseEventRow, CaseRow, CaseStore, MailFields } from './store.js';
 
@@ -31,9 +31,9 @@ export function createCaseMailService(deps: {
   attachments: AttachmentService;
   composer: MailComposer;
   bus: CaseEventBus;
+  references: ReferenceAllocator;
 }) {
-  const { db, cases, residents, attachments, composer, bus } = deps;
-  const references = createReferenceAllocator((n) => cases.takeCaseNumbers(n));
+  const { db, cases, residents, attachments, composer, bus, references } = deps;
 
   /** Publishes a committed transaction's events with the case's reference. */
   function publish(reference: string, written: CaseEventRow[]): void {

@@ -29,3 +29,5 @@ export function createReferenceAllocator(take: (count: number) => Promise<number
     },
   };
 }
+
+export type ReferenceAllocator = ReturnType<typeof createReferenceAllocator>;

@@ -21,7 +21,7 @@ import {
   type CaseStatus,
   type Channel,
 } from './lifecycle.js';
-import { createReferenceAllocator } from './reference.js';
+import type { ReferenceAllocator } from './reference.js';
 import {
   caseUpdateSchema,
   followUpSchema,
@@ -45,6 +45,8 @@ export interface CaseServiceDeps {
   mail: MailStore;
   composer: MailComposer;
   bus: CaseEventBus;
+  /** Shared with every other writer of new cases, so one process hands out one run of numbers. */
+  references: ReferenceAllocator;
 }
 
 export interface CreatedCase {
@@ -79,8 +81,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
 }
 
 export function createCaseService(deps: CaseServiceDeps) {
-  const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus } = deps;
-  const references = createReferenceAllocator((n) => cases.takeCaseNumbers(n));
+  const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references } = deps;
   const intake = createIntakeWriter({ db, cases });
 
   /**

@@ -11,7 +11,7 @@ import { createLogger } from '../../server/platform/logger.js';
 import { migrateLatest } from '../../server/platform/migrate.js';
 import { createServices } from '../../server/services.js';
 import { databaseKind, freshDatabase } from '../support/database.js';
-import { rowCounts, startTestApp, type TestApp } from '../support/harness.js';
+import { newCase, rowCounts, startTestApp, type TestApp } from '../support/harness.js';
 import { deliver, INTAKE, plainMail } from '../support/smtp-client.js';
 
 describe('mail intake over SMTP', function () {
@@ -45,6 +45,17 @@ describe('mail intake over SMTP', function () {
     const inbound = await t.db('inbound_messages').where({ case_id: c.id }).first();
     assert.equal(inbound.status, 'processed');
     assert.equal(inbound.outcome, 'created');
+  });
+
+  it('cases from the web and from mail take their numbers from one run', async () => {
+    const web1 = await t.request().post('/api/v1/cases').send(newCase()).expect(201);
+    const sender = `seq.${randomBytes(3).toString('hex')}@example.com`;
+    await deliver(port, plainMail({ from: sender, subject: 'Nummer', body: 'Hej' }), { from: sender, to: [INTAKE] });
+    await t.intakeIdle();
+    const mailed = await t.db('cases as c').join('residents as r', 'r.id', 'c.resident_id').where('r.email', sender).first('c.reference');
+    const web2 = await t.request().post('/api/v1/cases').send(newCase()).expect(201);
+    const n = (ref: string) => Number(ref.split('-')[2]);
+    assert.deepEqual([n(mailed.reference) - n(web1.body.reference), n(web2.body.reference) - n(mailed.reference)], [1, 1]);
   });
 
   it('refuses a recipient that is not an intake address with 550, and stores nothing', async () => {
