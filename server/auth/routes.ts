@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { clearCookie, cookieNames, setCookie } from '../platform/http.js';
 import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
@@ -15,11 +15,13 @@ export function authRoutes(s: Services): RouteDef[] {
   const names = cookieNames(config);
   const loginLimit = limitPerWindow(config.rateLimits.loginPerWindow, config.rateLimits.windowMs, 'login attempts');
 
-  const renderLogin = (req: Request, status: number, extra: Record<string, unknown> = {}) => ({
-    status,
-    view: 'auth/login',
-    data: { lang: req.ctx.lang, title: translate(req.ctx.lang, 'login.title'), next: safeNext(req.query.next ?? req.body?.next), ...extra },
-  });
+  const renderLogin = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) =>
+    res.status(status).render('auth/login', {
+      lang: req.ctx.lang,
+      title: translate(req.ctx.lang, 'login.title'),
+      next: safeNext(req.query.next ?? req.body?.next),
+      ...extra,
+    });
 
   return [
     {
@@ -29,8 +31,7 @@ export function authRoutes(s: Services): RouteDef[] {
       summary: 'Staff sign-in form',
       handler: (req, res) => {
         if (req.ctx.user) return res.redirect(303, safeNext(req.query.next));
-        const r = renderLogin(req, 200);
-        res.status(r.status).render(r.view, r.data);
+        renderLogin(req, res, 200);
       },
     },
     {
@@ -45,8 +46,7 @@ export function authRoutes(s: Services): RouteDef[] {
         const user = email && password ? await auth.verifyCredentials(email, password) : undefined;
         if (!user) {
           // The same answer whether the account exists or not.
-          const r = renderLogin(req, 401, { email, failed: true });
-          return res.status(r.status).render(r.view, r.data);
+          return renderLogin(req, res, 401, { email, failed: true });
         }
         const { token } = await auth.startSession(user, req.ctx.sessionToken);
         setCookie(res, config, names.session, token);

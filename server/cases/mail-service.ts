@@ -6,7 +6,7 @@ import { NotFoundError } from '../platform/errors.js';
 import type { ResidentStore } from '../residents/store.js';
 import { statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
 import type { ReferenceAllocator } from './reference.js';
-import { newResidentToken, reopenPatch, toCommitted } from './service.js';
+import { caseCreatedEvent, newResidentToken, reopenPatch, toCommitted } from './service.js';
 import type { CaseEventRow, CaseRow, CaseStore, MailFields } from './store.js';
 
 /** A message that arrived by mail, already parsed, checked and sanitized by the intake. */
@@ -59,6 +59,7 @@ export function createCaseMailService(deps: {
       const ack = m.acknowledge
         ? composer.acknowledgement({ id: 0, reference, subject: m.subject, language: m.language, resident_token: token }, m.email, m.name, m.mailMessageId ? { ids: [m.mailMessageId], parent: m.mailMessageId } : undefined)
         : undefined;
+      const payload = { channel: 'email', category: m.categorySlug, subject: m.subject, attachments: m.attachments.length, ...(m.linkedCaseId ? { linkedCaseId: m.linkedCaseId } : {}) };
       let published: CommittedCaseEvent[] = [];
       let caseId = 0;
       await db.transaction(async (trx) => {
@@ -72,7 +73,7 @@ export function createCaseMailService(deps: {
             language: m.language,
             token,
             body: m.body,
-            payload: { channel: 'email', category: m.categorySlug, subject: m.subject, attachments: m.attachments.length, ...(m.linkedCaseId ? { linkedCaseId: m.linkedCaseId } : {}) },
+            payload,
             ack,
           },
         ]);
@@ -84,19 +85,7 @@ export function createCaseMailService(deps: {
           await attachments.insertMany(trx, m.attachments.map((a) => ({ ...a, case_id: row.case_id, message_id: row.message_id })));
         }
         await within(trx, row.case_id);
-        published = [
-          {
-            id: row.event_id,
-            caseId: row.case_id,
-            reference,
-            type: 'case.created',
-            actorType: 'resident',
-            actorId: null,
-            internal: false,
-            payload: { channel: 'email', category: m.categorySlug, subject: m.subject },
-            createdAt: row.event_created_at,
-          },
-        ];
+        published = [caseCreatedEvent(row, payload)];
       });
       bus.publish(published);
       if (ack) bus.mailQueued();

@@ -160,6 +160,7 @@ export function createCaseService(deps: CaseServiceDeps) {
         ? composer.acknowledgement({ id: 0, reference, subject, language, resident_token: token }, v.email, v.name)
         : undefined;
 
+      const payload = { channel: opts.channel, category: category.slug, subject, attachments: prepared.length };
       let created: InsertedCase;
       try {
         const fields = {
@@ -170,7 +171,7 @@ export function createCaseService(deps: CaseServiceDeps) {
           language,
           token,
           body: v.message,
-          payload: { channel: opts.channel, category: category.slug, subject, attachments: prepared.length },
+          payload,
           ack,
         };
         if (v.email && !prepared.length) {
@@ -193,19 +194,7 @@ export function createCaseService(deps: CaseServiceDeps) {
         await attachments.discard(prepared);
         throw err;
       }
-      bus.publish([
-        {
-          id: created.event_id,
-          caseId: created.case_id,
-          reference,
-          type: 'case.created',
-          actorType: 'resident',
-          actorId: null,
-          internal: false,
-          payload: { channel: opts.channel, category: category.slug, subject },
-          createdAt: created.event_created_at,
-        },
-      ]);
+      bus.publish([caseCreatedEvent(created, payload)]);
       if (ack) bus.mailQueued();
       return { id: created.case_id, reference, token, statusUrl: composer.statusUrl(token), status: 'new', createdAt: created.created_at };
     },
@@ -431,6 +420,21 @@ export function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseR
 
 export function reopenPatch(c: CaseRow): Partial<CaseRow> {
   return c.status === 'resolved' ? { resolved_at: null, resolved_at_first_contact: null, reopen_count: c.reopen_count + 1 } : {};
+}
+
+/** The first event of a new case as written by insertNewCases, for publishing once committed. */
+export function caseCreatedEvent(row: InsertedCase, payload: Record<string, unknown>): CommittedCaseEvent {
+  return {
+    id: row.event_id,
+    caseId: row.case_id,
+    reference: row.reference,
+    type: 'case.created',
+    actorType: 'resident',
+    actorId: null,
+    internal: false,
+    payload,
+    createdAt: row.event_created_at,
+  };
 }
 
 export function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {

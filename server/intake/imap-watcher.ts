@@ -2,6 +2,7 @@ import { ImapFlow, type ImapFlowOptions, type SearchObject } from 'imapflow';
 import type { Config } from '../config.js';
 import type { Logger } from '../platform/logger.js';
 import type { InboundStore } from './inbound-store.js';
+import { rawHeaderField } from './raw-headers.js';
 
 /**
  * Intake from an existing mailbox (IMAP_URL): each message is stored raw in
@@ -68,12 +69,8 @@ export function imapConnectionOptions(url: string): ImapFlowOptions {
 
 /** The Return-Path header (the envelope sender the delivering server saw): '' for <>, null when there is none. */
 export function returnPathOf(raw: Buffer): string | null {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const end = crlf >= 0 ? crlf : raw.indexOf('\n\n');
-  const head = raw.subarray(0, end >= 0 ? end : Math.min(raw.length, 64 * 1024)).toString('latin1');
-  const m = /^return-path:[ \t]*((?:.|\r?\n[ \t])*)/im.exec(head);
-  if (!m) return null;
-  const value = (m[1] ?? '').replace(/\r?\n[ \t]+/g, ' ').trim();
+  const value = rawHeaderField(raw, 'return-path');
+  if (value === null) return null;
   const inside = /<([^<>]*)>/.exec(value);
   // Lower-cased like the SMTP listener's MAIL FROM, so both sources read the same.
   const address = (inside ? inside[1]! : value).trim().toLowerCase();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { claimDue } from '../platform/sql.js';
+import { rawHeaderField } from './raw-headers.js';
 
 export interface InboundRow {
   id: number;
@@ -34,10 +35,7 @@ export interface RawDelivery {
 
 /** The Message-ID header of a raw message, without angle brackets (the header block only is read). */
 export function messageIdOf(raw: Buffer): string | null {
-  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
-  const head = raw.subarray(0, end >= 0 ? end : Math.min(raw.length, 64 * 1024)).toString('latin1');
-  const m = /^message-id:[ \t]*((?:.|\r?\n[ \t])*)/im.exec(head);
-  const value = m?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
+  const value = rawHeaderField(raw, 'message-id');
   const id = value ? (/<([^<>\s]+)>/.exec(value)?.[1] ?? value.split(/\s/)[0]) : undefined;
   return id && id.length <= 900 ? id : null;
 }

@@ -3,6 +3,7 @@ import { NotFoundError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
+import { rawHeaderField } from './raw-headers.js';
 
 const idOf = (req: Request) => {
   const id = Number(req.params.id);
@@ -10,12 +11,9 @@ const idOf = (req: Request) => {
   return id;
 };
 
-/** The raw header lines worth showing an admin deciding what to do with a message. */
+/** The header fields worth showing an admin deciding what to do with a message. */
 function headerSummary(raw: Buffer): { from: string; subject: string; date: string } {
-  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
-  const head = raw.subarray(0, end >= 0 ? Math.min(end, 64 * 1024) : Math.min(raw.length, 8 * 1024)).toString('latin1');
-  const field = (name: string) =>
-    new RegExp(`^${name}:[ \\t]*((?:.|\\r?\\n[ \\t])*)`, 'im').exec(head)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 300) ?? '';
+  const field = (name: string) => (rawHeaderField(raw, name) ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
   return { from: field('from'), subject: field('subject'), date: field('date') };
 }
 

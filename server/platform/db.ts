@@ -7,8 +7,6 @@ import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import type { Config } from '../config.js';
 
-export type Db = Knex;
-
 // bigint (int8) and numeric come back as strings by default; case ids and
 // event ids fit comfortably in a JS number for the life of this system.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));

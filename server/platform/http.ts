@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as cookie from 'cookie';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AuthUser } from '../auth/roles.js';
 import type { SessionContext } from '../auth/service.js';
 import type { Config } from '../config.js';
@@ -126,14 +126,3 @@ export function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
-/** For async handlers in code paths express 5 does not wrap (none today; kept explicit). */
-export const wrap =
-  (fn: (req: Request, res: Response, next: NextFunction) => Promise<unknown>): RequestHandler =>
-  (req, res, next) => {
-    fn(req, res, next).catch(next);
-  };
-
-export function httpStatusOf(err: unknown): number {
-  if (err instanceof AppError) return err.status;
-  return 500;
-}

@@ -30,24 +30,20 @@ export class Views {
     }
   }
 
-  template(name: string): Template {
-    let tpl = this.cache.get(name);
+  /** A compiled template; `text` compiles it without HTML escaping (for e-mail text parts). */
+  template(name: string, mode: 'html' | 'text' = 'html'): Template {
+    const key = `${mode}:${name}`;
+    let tpl = this.cache.get(key);
     if (!tpl) {
-      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), { strict: false });
-      this.cache.set(name, tpl);
+      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), mode === 'text' ? { noEscape: true } : { strict: false });
+      this.cache.set(key, tpl);
     }
     return tpl;
   }
 
   /** Plain text (e-mails): the same helpers, no HTML escaping. */
   text(name: string, data: Record<string, unknown>): string {
-    const key = `text:${name}`;
-    let tpl = this.cache.get(key);
-    if (!tpl) {
-      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), { noEscape: true });
-      this.cache.set(key, tpl);
-    }
-    return tpl({ lang: 'sv', ...data });
+    return this.template(name, 'text')({ lang: 'sv', ...data });
   }
 
   /** Renders a page inside a layout (default "layouts/main"). */
