@@ -59,7 +59,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   });
 
   const inbound = createInboundStore(db);
-  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, bus, references });
+  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, mail: mailStore, bus, references });
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
   return {

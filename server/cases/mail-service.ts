@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { AttachmentService, PreparedAttachment } from '../attachments/service.js';
 import type { MailComposer } from '../mail/compose.js';
+import type { MailStore } from '../mail/store.js';
 import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
-import { NotFoundError } from '../platform/errors.js';
 import type { ResidentStore } from '../residents/store.js';
-import { statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
 import type { ReferenceAllocator } from './reference.js';
-import { caseCreatedEvent, newResidentToken, reopenPatch, toCommitted } from './service.js';
-import type { CaseEventRow, CaseRow, CaseStore, MailFields } from './store.js';
+import { caseCreatedEvent, createCaseChanger, recordResidentMessage } from './change.js';
+import { newResidentToken } from './service.js';
+import type { CaseStore, MailFields } from './store.js';
 
 /** A message that arrived by mail, already parsed, checked and sanitized by the intake. */
 export interface MailMessage extends MailFields {
@@ -30,15 +30,13 @@ export function createCaseMailService(deps: {
   residents: ResidentStore;
   attachments: AttachmentService;
   composer: MailComposer;
+  mail: Pick<MailStore, 'enqueue'>;
   bus: CaseEventBus;
   references: ReferenceAllocator;
 }) {
-  const { db, cases, residents, attachments, composer, bus, references } = deps;
+  const { db, cases, residents, attachments, composer, mail, bus, references } = deps;
 
-  /** Publishes a committed transaction's events with the case's reference. */
-  function publish(reference: string, written: CaseEventRow[]): void {
-    bus.publish(written.map((e) => toCommitted(e, reference)));
-  }
+  const change = createCaseChanger({ db, cases, mail, bus });
 
   return {
     async createFromMail(
@@ -97,28 +95,13 @@ export function createCaseMailService(deps: {
      * was resolved; a recently closed case (`reopenClosed`) is opened again.
      */
     async addMailReply(caseId: number, m: MailMessage & { reopenClosed: boolean }, within: WithinTransaction): Promise<void> {
-      const written: CaseEventRow[] = [];
-      let reference = '';
-      await db.transaction(async (trx) => {
-        const c = await cases.lockById(trx, caseId);
-        if (!c) throw new NotFoundError(`No case ${caseId}`);
-        reference = c.reference;
-        const next: CaseStatus = c.status === 'closed' && m.reopenClosed ? 'open' : statusAfterResidentMessage(c.status);
-        const ev = await cases.insertEvent(trx, c.id, { type: 'message.received', actorType: 'resident', payload: { channel: 'email' } });
-        written.push(ev);
-        const messageId = await cases.insertMessage(trx, { caseId: c.id, eventId: ev.id, kind: 'resident', channel: 'email', body: m.body, html: m.html, mailMessageId: m.mailMessageId, inboundMessageId: m.inboundMessageId });
-        if (m.attachments.length) {
-          await attachments.insertMany(trx, m.attachments.map((a) => ({ ...a, case_id: c.id, message_id: messageId })));
-        }
-        const patch: Partial<CaseRow> = { resident_message_count: c.resident_message_count + 1 };
-        if (next !== c.status) {
-          written.push(await cases.insertEvent(trx, c.id, { type: 'status.changed', actorType: 'resident', payload: { from: c.status, to: next, reason: 'resident_reply' } }));
-          Object.assign(patch, { status: next }, reopenPatch(c), c.status === 'closed' ? { closed_at: null, reopen_count: c.reopen_count + 1 } : {});
-        }
-        await cases.updateCase(trx, c.id, patch);
-        await within(trx, c.id);
-      });
-      publish(reference, written);
+      await change(
+        (trx) => cases.lockById(trx, caseId),
+        async (tx) => {
+          await recordResidentMessage(tx, { cases, attachments }, { channel: 'email', body: m.body, attachments: m.attachments, mail: { html: m.html, mailMessageId: m.mailMessageId, inboundMessageId: m.inboundMessageId }, reopenClosed: m.reopenClosed });
+          await within(tx.trx, tx.current.id);
+        },
+      );
     },
 
     /** A delivery failure of our mail: noted on the case (staff only) and the address marked failing. */
@@ -127,27 +110,22 @@ export function createCaseMailService(deps: {
       b: { recipients: string[]; status: string | null; action: string | null; diagnostic: string | null; inboundMessageId: number },
       within: WithinTransaction,
     ): Promise<void> {
-      const written: CaseEventRow[] = [];
-      let reference = '';
-      await db.transaction(async (trx) => {
-        const c = await cases.lockById(trx, caseId);
-        if (!c) throw new NotFoundError(`No case ${caseId}`);
-        reference = c.reference;
-        const failure = [b.status, b.diagnostic].filter(Boolean).join(' ') || 'delivery failed';
-        // Only a permanent failure marks the address; "delayed" reports are just noted.
-        const permanent = (b.action ?? '').toLowerCase() === 'failed' || /^5\./.test(b.status ?? '');
-        if (permanent) for (const r of b.recipients) await residents.markEmailFailing(trx, r, failure);
-        const ev = await cases.insertEvent(trx, c.id, {
-          type: 'mail.bounced',
-          actorType: 'system',
-          internal: true,
-          payload: { recipients: b.recipients, status: b.status, action: b.action, diagnostic: b.diagnostic, inboundMessageId: b.inboundMessageId },
-        });
-        written.push(ev);
-        await cases.updateCase(trx, c.id, {});
-        await within(trx, c.id);
-      });
-      publish(reference, written);
+      await change(
+        (trx) => cases.lockById(trx, caseId),
+        async (tx) => {
+          const failure = [b.status, b.diagnostic].filter(Boolean).join(' ') || 'delivery failed';
+          // Only a permanent failure marks the address; "delayed" reports are just noted.
+          const permanent = (b.action ?? '').toLowerCase() === 'failed' || /^5\./.test(b.status ?? '');
+          if (permanent) for (const r of b.recipients) await residents.markEmailFailing(tx.trx, r, failure);
+          await tx.event({
+            type: 'mail.bounced',
+            actorType: 'system',
+            internal: true,
+            payload: { recipients: b.recipients, status: b.status, action: b.action, diagnostic: b.diagnostic, inboundMessageId: b.inboundMessageId },
+          });
+          await within(tx.trx, tx.current.id);
+        },
+      );
     },
   };
 }

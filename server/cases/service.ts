@@ -4,11 +4,11 @@ import type { AttachmentService, IncomingFile, PreparedAttachment } from '../att
 import type { AuthUser } from '../auth/roles.js';
 import type { AuthStore } from '../auth/store.js';
 import { bareMessageId, type MailComposer } from '../mail/compose.js';
-import type { MailStore, NewOutboxMail } from '../mail/store.js';
+import type { MailStore } from '../mail/store.js';
 import type { OrganisationService } from '../organisation/service.js';
 import type { OrganisationStore } from '../organisation/store.js';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
-import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
+import type { CaseEventBus } from '../platform/events.js';
 import { translate } from '../platform/i18n.js';
 import { parseOrThrow, toFieldErrors } from '../platform/validation.js';
 import type { ResidentStore } from '../residents/store.js';
@@ -31,8 +31,9 @@ import {
   queueQuerySchema,
   replySchema,
 } from './schemas.js';
+import { caseCreatedEvent, createCaseChanger, recordResidentMessage, statusPatch } from './change.js';
 import { createIntakeWriter } from './intake-writer.js';
-import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, NewCaseEvent } from './store.js';
+import type { CaseRow, CaseStore, InsertedCase } from './store.js';
 
 export interface CaseServiceDeps {
   db: Knex;
@@ -84,46 +85,7 @@ export function createCaseService(deps: CaseServiceDeps) {
   const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references } = deps;
   const intake = createIntakeWriter({ db, cases });
 
-  /**
-   * Runs one change to one case: lock the row, apply `fn` (which writes the
-   * case and its events through `tx`), commit, then publish the events.
-   */
-  async function change(
-    find: (trx: Knex.Transaction) => Promise<CaseRow | undefined>,
-    fn: (tx: ChangeContext) => Promise<void>,
-  ): Promise<CaseRow> {
-    const written: CaseEventRow[] = [];
-    let updated: CaseRow | undefined;
-    let mailQueued = false;
-    await db.transaction(async (trx) => {
-      const current = await find(trx);
-      if (!current) throw new NotFoundError('No such case');
-      updated = current;
-      const tx: ChangeContext = {
-        trx,
-        current,
-        async event(e) {
-          const row = await cases.insertEvent(trx, current.id, e);
-          written.push(row);
-          return row;
-        },
-        async update(patch) {
-          updated = await cases.updateCase(trx, current.id, patch);
-          return updated;
-        },
-        async queueMail(m) {
-          await mail.enqueue(trx, m);
-          mailQueued = true;
-        },
-      };
-      await fn(tx);
-      if (!written.length) return;
-      if (updated === current) updated = await cases.updateCase(trx, current.id, {});
-    });
-    bus.publish(written.map((e) => toCommitted(e, updated!.reference)));
-    if (mailQueued) bus.mailQueued();
-    return updated!;
-  }
+  const change = createCaseChanger({ db, cases, mail, bus });
 
   async function activeDepartmentBySlug(slug: string) {
     const dep = await organisation.findDepartmentBySlug(slug);
@@ -263,20 +225,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       try {
         return await change(
           (trx) => cases.lockByToken(trx, token),
-          async (tx) => {
-            const next = statusAfterResidentMessage(tx.current.status);
-            const ev = await tx.event({ type: 'message.received', actorType: 'resident', payload: { channel: 'web' } });
-            const messageId = await cases.insertMessage(tx.trx, { caseId: tx.current.id, eventId: ev.id, kind: 'resident', channel: 'web', body: v.message });
-            if (prepared.length) {
-              await attachments.insertMany(tx.trx, prepared.map((p) => ({ ...p, case_id: tx.current.id, message_id: messageId })));
-            }
-            const patch: Partial<CaseRow> = { resident_message_count: tx.current.resident_message_count + 1 };
-            if (next !== tx.current.status) {
-              await tx.event({ type: 'status.changed', actorType: 'resident', payload: { from: tx.current.status, to: next, reason: 'resident_reply' } });
-              Object.assign(patch, { status: next }, reopenPatch(tx.current));
-            }
-            await tx.update(patch);
-          },
+          (tx) => recordResidentMessage(tx, { cases, attachments }, { channel: 'web', body: v.message, attachments: prepared }),
         );
       } catch (err) {
         await attachments.discard(prepared);
@@ -393,60 +342,5 @@ export function createCaseService(deps: CaseServiceDeps) {
         },
       );
     },
-  };
-}
-
-interface ChangeContext {
-  trx: Knex.Transaction;
-  current: CaseRow;
-  event(e: NewCaseEvent): Promise<CaseEventRow>;
-  update(patch: Partial<CaseRow>): Promise<CaseRow>;
-  queueMail(m: NewOutboxMail): Promise<void>;
-}
-
-/** The metric columns a status change sets, so statistics never rescan events. */
-export function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
-  const patch: Partial<CaseRow> = { status: to };
-  if (to === 'resolved') {
-    patch.resolved_at = at;
-    patch.resolved_at_first_contact =
-      // One answer settled it: exactly one reply, no follow-up, never forwarded or reopened.
-      c.agent_reply_count === 1 && c.resident_message_count <= 1 && c.forward_count === 0 && c.reopen_count === 0;
-  }
-  if (to === 'closed') patch.closed_at = at;
-  if (c.status === 'resolved' && to === 'open') Object.assign(patch, reopenPatch(c));
-  return patch;
-}
-
-export function reopenPatch(c: CaseRow): Partial<CaseRow> {
-  return c.status === 'resolved' ? { resolved_at: null, resolved_at_first_contact: null, reopen_count: c.reopen_count + 1 } : {};
-}
-
-/** The first event of a new case as written by insertNewCases, for publishing once committed. */
-export function caseCreatedEvent(row: InsertedCase, payload: Record<string, unknown>): CommittedCaseEvent {
-  return {
-    id: row.event_id,
-    caseId: row.case_id,
-    reference: row.reference,
-    type: 'case.created',
-    actorType: 'resident',
-    actorId: null,
-    internal: false,
-    payload,
-    createdAt: row.event_created_at,
-  };
-}
-
-export function toCommitted(e: CaseEventRow, reference: string): CommittedCaseEvent {
-  return {
-    id: e.id,
-    caseId: e.case_id,
-    reference,
-    type: e.type,
-    actorType: e.actor_type,
-    actorId: e.actor_id,
-    internal: e.internal,
-    payload: e.payload,
-    createdAt: e.created_at,
   };
 }
