@@ -6,6 +6,8 @@ import { authRoutes } from './auth/routes.js';
 import { authenticate } from './auth/middleware.js';
 import { caseApiRoutes } from './cases/api-routes.js';
 import { caseRoutes } from './cases/routes.js';
+import { queueRoutes } from './queue/routes.js';
+import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
 import { intakeRoutes } from './intake/routes.js';
@@ -26,6 +28,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...intakeRoutes(services),
     ...authRoutes(services),
     ...caseRoutes(services),
+    ...queueRoutes(services),
     ...adminRoutes(services),
     ...quarantineRoutes(services),
     ...caseApiRoutes(services),
@@ -68,6 +71,7 @@ export function createApp(services: Services): Express {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
+  app.get('/static/js/live.js', clientBundleHandler(config.env === 'production'));
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
 
   app.get('/healthz', async (_req, res) => {

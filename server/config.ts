@@ -65,6 +65,21 @@ export interface Config {
     maxAttempts: number;
     pollMs: number;
   };
+  /** The live workspace over Socket.IO. */
+  live: {
+    /** Set: instances share live events and presence through Redis (@socket.io/redis-adapter). */
+    redisUrl: string | undefined;
+    /** The Redis channel prefix; instances that share it share events. */
+    redisChannel: string;
+    /** How often each instance checks the event log for commits it was not told about (other processes). */
+    pollMs: number;
+    /** A reconnecting page catches up on at most this many missed events; beyond that it reloads. */
+    maxCatchUp: number;
+    /** A waiting case older than this is announced to agents. */
+    waitTargetMinutes: number;
+    /** Client events per socket per 10 seconds before they are refused. */
+    eventsPer10s: number;
+  };
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
@@ -121,6 +136,12 @@ const envSchema = z.object({
   ACK_WINDOW_MINUTES: intFrom(60, 0),
   INBOUND_MAX_ATTEMPTS: intFrom(5, 1, 100),
   INBOUND_POLL_MS: intFrom(5000, 50),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_CHANNEL: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : - _ only').default('servicecenter'),
+  LIVE_POLL_MS: intFrom(2000, 50),
+  LIVE_MAX_CATCH_UP: intFrom(500, 10, 100_000),
+  QUEUE_WAIT_TARGET_MINUTES: intFrom(30, 1),
+  LIVE_EVENTS_PER_10S: intFrom(50, 1),
 });
 
 export class ConfigError extends Error {}
@@ -191,6 +212,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       ackWindowMinutes: e.ACK_WINDOW_MINUTES,
       maxAttempts: e.INBOUND_MAX_ATTEMPTS,
       pollMs: e.INBOUND_POLL_MS,
+    },
+    live: {
+      redisUrl: e.REDIS_URL,
+      redisChannel: e.REDIS_CHANNEL,
+      pollMs: e.LIVE_POLL_MS,
+      maxCatchUp: e.LIVE_MAX_CATCH_UP,
+      waitTargetMinutes: e.QUEUE_WAIT_TARGET_MINUTES,
+      eventsPer10s: e.LIVE_EVENTS_PER_10S,
     },
   };
   return { ...config, ...overrides };

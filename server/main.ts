@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { seedDemo, seedReferenceData } from './demo/seed.js';
@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     services.auth.pruneSessions().catch((err: unknown) => logger.warn({ err }, 'could not prune sessions'));
   }, 3_600_000);
   pruning.unref();
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createServer(app);
+  await services.live.attach(server);
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
+      services.live.close(),
       smtp.close(),
       imap?.stop() ?? Promise.resolve(),
     ]);

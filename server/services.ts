@@ -20,6 +20,12 @@ import type { Logger } from './platform/logger.js';
 import { createMailTransport, type MailTransport } from './platform/mail.js';
 import { Views } from './platform/views.js';
 import { createResidentStore } from './residents/store.js';
+import { createLiveHub } from './live/hub.js';
+import { createLiveRenderer } from './live/messages.js';
+import { createPresenceService } from './presence/service.js';
+import { createPresenceStore } from './presence/store.js';
+import { createQueueService } from './queue/service.js';
+import { createQueueStore } from './queue/store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -62,6 +68,11 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, mail: mailStore, bus, references });
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
+  const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus });
+  const presence = createPresenceService({ store: createPresenceStore(db) });
+  const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
+  const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
+
   return {
     config,
     db,
@@ -72,6 +83,9 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     organisation,
     attachments,
     cases,
+    queue,
+    presence,
+    live,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

@@ -33,6 +33,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
   const dummyHash = hashPassword(randomToken());
 
   const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
+  const endedListeners = new Set<(sessionId: string) => void>();
   const toAuthUser = (u: AuthUser): AuthUser => ({ id: u.id, email: u.email, name: u.name, role: u.role });
 
   return {
@@ -81,13 +82,27 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     },
 
     async endSession(token: string): Promise<void> {
-      await store.deleteSession(sha256(token));
+      const id = sha256(token);
+      await store.deleteSession(id);
+      for (const l of endedListeners) l(id);
+    },
+
+    /** Of these session ids, those still live; the live workspace drops connections of the others. */
+    async liveSessions(ids: string[]): Promise<Set<string>> {
+      return new Set(await store.liveSessionIds(ids, idleSince()));
+    },
+
+    /** Told the id of every session ended by sign-out, so its live connections close at once. */
+    onSessionEnded(listener: (sessionId: string) => void): () => void {
+      endedListeners.add(listener);
+      return () => endedListeners.delete(listener);
     },
 
     async authenticateApiToken(token: string): Promise<AuthUser | undefined> {
       const found = await store.findUserByApiToken(sha256(token));
       if (!found) return undefined;
-      await store.touchApiToken(found.tokenId);
+      // Like sessions: "last used" to the minute, without a write on every call.
+      if (!found.lastUsedAt || Date.now() - new Date(found.lastUsedAt).getTime() > 60_000) await store.touchApiToken(found.tokenId);
       return toAuthUser(found.user);
     },
 

@@ -53,6 +53,19 @@ export function createAuthStore(db: Knex) {
     async insertSession(s: { id: string; userId: number; csrfSecret: string; expiresAt: Date }): Promise<void> {
       await db('sessions').insert({ id: s.id, user_id: s.userId, csrf_secret: s.csrfSecret, expires_at: s.expiresAt });
     },
+    /** Which of these sessions are still live (not ended, expired or idle, user active); touches nothing. */
+    async liveSessionIds(ids: string[], idleSince: Date): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db('sessions as s')
+        .join('users as u', 'u.id', 's.user_id')
+        .whereIn('s.id', ids)
+        .andWhere('s.expires_at', '>', db.fn.now())
+        .andWhere('s.last_seen_at', '>', idleSince)
+        .andWhere('u.active', true)
+        .select<{ id: string }[]>('s.id');
+      return rows.map((r) => r.id);
+    },
+
     async findLiveSession(id: string, idleSince: Date): Promise<(SessionRow & { user: UserRow }) | undefined> {
       const row = await db('sessions as s')
         .join('users as u', 'u.id', 's.user_id')
@@ -85,16 +98,16 @@ export function createAuthStore(db: Knex) {
       const [row] = await db('api_tokens').insert({ user_id: t.userId, token_hash: t.tokenHash, name: t.name }).returning('id');
       return (row as { id: number }).id;
     },
-    async findUserByApiToken(tokenHash: string): Promise<{ tokenId: number; user: UserRow } | undefined> {
+    async findUserByApiToken(tokenHash: string): Promise<{ tokenId: number; lastUsedAt: Date | null; user: UserRow } | undefined> {
       const row = await db('api_tokens as t')
         .join('users as u', 'u.id', 't.user_id')
         .where('t.token_hash', tokenHash)
         .whereNull('t.revoked_at')
         .andWhere('u.active', true)
-        .first('t.id as token_id', 'u.*');
+        .first('t.id as token_id', 't.last_used_at as token_last_used_at', 'u.*');
       if (!row) return undefined;
-      const { token_id, ...user } = row as UserRow & { token_id: number };
-      return { tokenId: token_id, user };
+      const { token_id, token_last_used_at, ...user } = row as UserRow & { token_id: number; token_last_used_at: Date | null };
+      return { tokenId: token_id, lastUsedAt: token_last_used_at, user };
     },
     async touchApiToken(id: number): Promise<void> {
       await db('api_tokens').where({ id }).update({ last_used_at: db.fn.now() });

@@ -6,10 +6,15 @@ import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
 import { statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
 import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, MailFields, NewCaseEvent } from './store.js';
 
+/** The changer found no case to change (nothing of the change was written). */
+export class NoCaseToChangeError extends NotFoundError {}
+
 export interface ChangeContext {
   trx: Knex.Transaction;
   current: CaseRow;
   event(e: NewCaseEvent): Promise<CaseEventRow>;
+  /** Several events in one statement: write the case first and these last, and the commit-order lock is held briefly. */
+  events(es: NewCaseEvent[]): Promise<CaseEventRow[]>;
   update(patch: Partial<CaseRow>): Promise<CaseRow>;
   queueMail(m: NewOutboxMail): Promise<void>;
 }
@@ -28,7 +33,7 @@ export function createCaseChanger(deps: { db: Knex; cases: CaseStore; mail: Pick
     let mailQueued = false;
     await db.transaction(async (trx) => {
       const current = await find(trx);
-      if (!current) throw new NotFoundError('No such case');
+      if (!current) throw new NoCaseToChangeError('No such case');
       updated = current;
       const tx: ChangeContext = {
         trx,
@@ -37,6 +42,11 @@ export function createCaseChanger(deps: { db: Knex; cases: CaseStore; mail: Pick
           const row = await cases.insertEvent(trx, current.id, e);
           written.push(row);
           return row;
+        },
+        async events(es) {
+          const rows = await cases.insertEvents(trx, current.id, es);
+          written.push(...rows);
+          return rows;
         },
         async update(patch) {
           updated = await cases.updateCase(trx, current.id, patch);

@@ -7,6 +7,10 @@ import { describeError, localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { allowedTransitions, CHANNELS, STATUSES, type CaseStatus } from './lifecycle.js';
 import { describeEvent } from './timeline.js';
+import { hasRole } from '../auth/roles.js';
+import { PRESENCE_STATUSES } from '../live/protocol.js';
+import type { Language } from '../platform/i18n.js';
+import { describeCounts } from '../queue/service.js';
 
 const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
@@ -44,6 +48,8 @@ export function caseRoutes(s: Services): RouteDef[] {
   async function renderCase(req: Request, res: Response, status = 200, form?: { action: CaseAction; error: AppError; values: Record<string, unknown> }) {
     const lang = req.ctx.lang;
     const ref = reference(req);
+    // Read before the case: the page then holds every event up to here, and live updates resume after it.
+    const liveCursor = await s.live.cursor();
     const [view, users, departments, undeliveredMail] = await Promise.all([
       cases.getForAgent(ref),
       auth.listActiveAgents(),
@@ -59,6 +65,9 @@ export function caseRoutes(s: Services): RouteDef[] {
     const errors = form?.error instanceof ValidationError ? localizeFieldErrors(form.error.fields, lang) : {};
     res.status(status).render('agent/case', {
       lang,
+      live: true,
+      liveCursor,
+      userId: req.ctx.user!.id,
       title: `${c.reference} – ${c.subject}`,
       c,
       categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv,
@@ -117,6 +126,8 @@ export function caseRoutes(s: Services): RouteDef[] {
       summary: 'The queue',
       handler: async (req, res) => {
         const lang = req.ctx.lang;
+        const user = req.ctx.user!;
+        const liveCursor = await s.live.cursor();
         let result;
         let error: string | undefined;
         try {
@@ -127,13 +138,33 @@ export function caseRoutes(s: Services): RouteDef[] {
           result = await cases.listQueue({});
           res.status(400);
         }
+        if (req.query.statusfel === '1') error = translate(lang, 'presence.invalid');
         const filter = result.filter;
         const params = new URLSearchParams();
         for (const key of ['status', 'channel', 'category'] as const) if (filter[key]) params.set(key, String(filter[key]));
-        const categories = await organisation.listCategories();
+        const isManager = hasRole(user.role, 'manager');
+        const [categories, snapshot, myStatus, agents] = await Promise.all([
+          organisation.listCategories(),
+          s.queue.snapshot(),
+          s.presence.statusOf(user.id),
+          isManager ? s.live.onlineUserIds().then((online) => s.presence.list(online)) : undefined,
+        ]);
         const now = Date.now();
+        const status = PRESENCE_STATUSES.find((p) => p === req.query.narvaro);
         res.render('agent/queue', {
           lang,
+          live: true,
+          liveCursor,
+          userId: user.id,
+          isManager,
+          counts: describeCounts(snapshot, lang as Language),
+          presence: myStatus,
+          presenceStatuses: PRESENCE_STATUSES,
+          agents,
+          hasNext: Boolean(result.next),
+          waitTargetMinutes: s.config.live.waitTargetMinutes,
+          done: status ? translate(lang, 'presence.changed', { status: translate(lang, `presence.status.${status}`) }) : undefined,
+          takeNextEmpty: req.query.tomt === '1',
           title: translate(lang, 'queue.title'),
           items: result.items.map((i) => ({ ...i, waitingMinutes: Math.max(0, Math.round((now - new Date(i.created_at).getTime()) / 60000)) })),
           nextUrl: result.next ? `/agent?${new URLSearchParams([...params, ['cursor', result.next]]).toString()}` : undefined,

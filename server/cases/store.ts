@@ -97,7 +97,43 @@ export interface TimelineRow extends CaseEventRow {
   message_channel: string | null;
 }
 
+/** A committed event as the live feed reads it. */
+export interface FeedEventRow extends TimelineRow {
+  reference: string;
+  case_assignee_id: number | null;
+}
+
 export function createCaseStore(db: Knex) {
+  /** What a queue row shows, one definition for the queue page and live updates. */
+  const queueRows = () =>
+    db('cases as c')
+      .join('categories as cat', 'cat.id', 'c.category_id')
+      .join('residents as r', 'r.id', 'c.resident_id')
+      .leftJoin('users as u', 'u.id', 'c.assignee_id')
+      .leftJoin('departments as d', 'd.id', 'c.department_id')
+      .select(
+        'c.id',
+        'c.reference',
+        'c.status',
+        'c.channel',
+        'cat.slug as category',
+        'cat.name_sv as category_name_sv',
+        'cat.name_en as category_name_en',
+        'c.subject',
+        'c.created_at',
+        'c.updated_at',
+        'c.assignee_id',
+        'u.name as assignee_name',
+        'd.name as department_name',
+        'r.name as resident_name',
+      );
+
+  const timelineRows = () =>
+    db('case_events as e')
+      .leftJoin('users as u', 'u.id', 'e.actor_id')
+      .leftJoin('messages as m', 'm.event_id', 'e.id')
+      .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body', 'm.body_html as message_html', 'm.channel as message_channel');
+
   return {
     insertNewCases,
 
@@ -108,17 +144,22 @@ export function createCaseStore(db: Knex) {
     },
 
     async insertEvent(trx: Knex.Transaction, caseId: number, e: NewCaseEvent): Promise<CaseEventRow> {
-      const [row] = await trx('case_events')
-        .insert({
-          case_id: caseId,
-          type: e.type,
-          actor_type: e.actorType,
-          actor_id: e.actorId ?? null,
-          payload: JSON.stringify(e.payload ?? {}),
-          internal: e.internal ?? false,
-        })
-        .returning('*');
-      return row as CaseEventRow;
+      const [row] = await this.insertEvents(trx, caseId, [e]);
+      return row!;
+    },
+
+    /** Several events in one statement, in the given order. */
+    async insertEvents(trx: Knex.Transaction, caseId: number, events: NewCaseEvent[]): Promise<CaseEventRow[]> {
+      const rows = events.map((e) => ({
+        case_id: caseId,
+        type: e.type,
+        actor_type: e.actorType,
+        actor_id: e.actorId ?? null,
+        payload: JSON.stringify(e.payload ?? {}),
+        internal: e.internal ?? false,
+      }));
+      const inserted = (await trx('case_events').insert(rows).returning('*')) as CaseEventRow[];
+      return inserted.sort((a, b) => a.id - b.id);
     },
 
     async insertMessage(
@@ -217,27 +258,7 @@ export function createCaseStore(db: Knex) {
 
     /** The queue query itself, so its plan can be checked (tests assert it walks an index, never sorts). */
     queueQuery(f: QueueFilter): Knex.QueryBuilder {
-      const q = db('cases as c')
-        .join('categories as cat', 'cat.id', 'c.category_id')
-        .join('residents as r', 'r.id', 'c.resident_id')
-        .leftJoin('users as u', 'u.id', 'c.assignee_id')
-        .leftJoin('departments as d', 'd.id', 'c.department_id')
-        .select(
-          'c.id',
-          'c.reference',
-          'c.status',
-          'c.channel',
-          'cat.slug as category',
-          'cat.name_sv as category_name_sv',
-          'cat.name_en as category_name_en',
-          'c.subject',
-          'c.created_at',
-          'c.updated_at',
-          'c.assignee_id',
-          'u.name as assignee_name',
-          'd.name as department_name',
-          'r.name as resident_name',
-        )
+      const q = queueRows()
         .whereIn('c.status', f.statuses as CaseStatus[])
         .orderBy([{ column: 'c.created_at' }, { column: 'c.id' }])
         .limit(f.limit);
@@ -249,15 +270,37 @@ export function createCaseStore(db: Knex) {
       return q;
     },
 
+    /** Queue rows of the given cases, whatever their status (live updates re-render changed rows). */
+    async queueRowsByIds(ids: number[]): Promise<QueueRow[]> {
+      return ids.length ? queueRows().whereIn('c.id', ids) : [];
+    },
+
     async timeline(caseId: number, opts: { includeInternal: boolean }): Promise<TimelineRow[]> {
-      const q = db('case_events as e')
-        .leftJoin('users as u', 'u.id', 'e.actor_id')
-        .leftJoin('messages as m', 'm.event_id', 'e.id')
-        .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body', 'm.body_html as message_html', 'm.channel as message_channel')
-        .where('e.case_id', caseId)
-        .orderBy('e.id');
+      const q = timelineRows().where('e.case_id', caseId).orderBy('e.id');
       if (!opts.includeInternal) q.andWhere('e.internal', false);
       return q;
+    },
+
+    /**
+     * Committed events after `afterId` in id order, each with its case's
+     * reference and current assignee: the feed of live pushes and of a
+     * reconnecting client's catch-up. Ids become visible in order (see the
+     * live_workspace migration), so nothing below the last id read is missed.
+     */
+    async eventsAfter(afterId: number, opts: { limit: number; caseId?: number }): Promise<FeedEventRow[]> {
+      const q = timelineRows()
+        .join('cases as c', 'c.id', 'e.case_id')
+        .select('c.reference', 'c.assignee_id as case_assignee_id')
+        .where('e.id', '>', afterId)
+        .orderBy('e.id')
+        .limit(opts.limit);
+      if (opts.caseId !== undefined) q.andWhere('e.case_id', opts.caseId);
+      return q;
+    },
+
+    async lastEventId(): Promise<number> {
+      const row = await db('case_events').max<{ max: number | string | null }>('id as max').first();
+      return Number(row?.max ?? 0);
     },
 
     async caseSummary(caseId: number) {

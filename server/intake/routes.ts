@@ -69,6 +69,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
 
   async function renderCase(req: Request, res: Response, token: string, status = 200, extra: Record<string, unknown> = {}) {
     const lang = req.ctx.lang;
+    const liveCursor = await s.live.cursor();
     const view = await caseByToken(token);
     const files = view.attachments.map((a) => ({ ...a, url: `/arende/${token}/bilagor/${a.public_id}` }));
     const byMessage = new Map<number, typeof files>();
@@ -76,6 +77,8 @@ export function intakeRoutes(s: Services): RouteDef[] {
     res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
     res.status(status).render('resident/case', {
       lang,
+      live: true,
+      liveCursor,
       title: translate(lang, 'case.title', { reference: view.case.reference }),
       c: view.case,
       categoryName: lang === 'sv' ? view.case.category_name_sv : view.case.category_name_en,

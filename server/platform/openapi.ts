@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { caseUpdateSchema, forwardSchema, newCaseSchema, noteSchema, queueQuerySchema, replySchema } from '../cases/schemas.js';
 import { CHANNELS, STATUSES } from '../cases/lifecycle.js';
 import type { Services } from '../services.js';
+import { clientEvents } from '../live/protocol.js';
 import type { RouteDef } from './routing.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -130,6 +131,7 @@ export function buildOpenApi(publicUrl: string) {
         CaseSummary: toSchema(caseSummary),
         CaseDetail: toSchema(caseDetail),
         Error: toSchema(errorSchema),
+        Presence: toSchema(clientEvents.presence),
       },
     },
     paths: {
@@ -194,6 +196,28 @@ export function buildOpenApi(publicUrl: string) {
           requestBody: { required: true, ...json('Forward') },
           responses: { '200': { description: 'The changed case', ...json('CaseDetail') }, ...errors(400, 401, 403, 404, 409) },
         },
+      },
+      '/api/v1/queue/take-next': {
+        post: {
+          summary: 'Take the oldest waiting case',
+          description: 'Assigns the oldest new, unassigned case to the caller and opens it. Concurrent callers never get the same case.',
+          security,
+          responses: { '200': { description: 'The case taken', ...json('CaseDetail') }, '204': { description: 'Nothing is waiting' }, ...errors(401, 403) },
+        },
+      },
+      '/api/v1/queue/counts': {
+        get: { summary: 'What is waiting now, per channel and topic, and the oldest waiting case', security, responses: { '200': { description: 'Counts' }, ...errors(401, 403) } },
+      },
+      '/api/v1/me/presence': {
+        put: {
+          summary: 'Set my status',
+          security,
+          requestBody: { required: true, ...json('Presence') },
+          responses: { '200': { description: 'The status now', ...json('Presence') }, ...errors(400, 401, 403) },
+        },
+      },
+      '/api/v1/presence': {
+        get: { summary: "Agents' status and whether they are connected (managers)", security, responses: { '200': { description: 'Agents' }, ...errors(401, 403) } },
       },
       '/api/v1/categories': { get: { summary: 'Topics', responses: { '200': { description: 'Active topics' } } } },
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },

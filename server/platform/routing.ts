@@ -11,7 +11,7 @@ import { requireRole } from '../auth/middleware.js';
 export type Access = 'public' | 'resident-link' | Role;
 
 export interface RouteDef {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   access: Access;
   /** Middleware that must run before the CSRF check, such as a multipart parser. */
@@ -28,7 +28,7 @@ export interface RouteGuards {
   apiCsrf: RequestHandler;
 }
 
-const UNSAFE = new Set(['post', 'patch', 'delete']);
+const UNSAFE = new Set(['post', 'put', 'patch', 'delete']);
 
 /** Every route is declared in one table: its method, path, access and handler. */
 export function mountRoutes(app: Express, routes: RouteDef[], guards: RouteGuards): void {

@@ -99,6 +99,7 @@ export async function serveTestApp(config: Partial<Config> = {}): Promise<Served
     throw err;
   }
   handler = t.app;
+  await t.services.live.attach(server);
   return Object.assign(t, {
     baseUrl,
     async stop() {

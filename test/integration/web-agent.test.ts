@@ -183,7 +183,7 @@ describe('web agent: a case and its actions', () => {
   it('the case page shows the details and the timeline', async () => {
     const res = await me.agent.get(`/agent/cases/${reference}`).expect(200);
     assert.ok(res.text.includes(`<h1>${reference}: Attefallshus på tomten</h1>`));
-    assert.match(res.text, /<ol class="timeline">/);
+    assert.match(res.text, /<ol class="timeline" id="timeline-list">/);
     const events = await eventsOf(t, reference);
     assert.equal(events.length, 1);
     assert.ok(res.text.includes(`id="event-${events[0]!.id}"`));

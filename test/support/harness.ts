@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import supertest from 'supertest';
@@ -13,6 +15,7 @@ import { createLogger } from '../../server/platform/logger.js';
 import type { MailTransport } from '../../server/platform/mail.js';
 import { createServices, type Services } from '../../server/services.js';
 import { freshDatabase } from './database.js';
+import { openPostgres } from '../../server/platform/db.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
@@ -35,6 +38,18 @@ export interface TestApp {
   intakeIdle(): Promise<void>;
   /** Starts the SMTP intake listener on a free local port and returns the port. */
   startSmtp(): Promise<number>;
+  /**
+   * Serves the app with its live workspace (Socket.IO) on a free local port
+   * and returns the base URL. config.publicUrl stays as it was; sockets from
+   * the same host are accepted.
+   */
+  listen(): Promise<string>;
+  /**
+   * A second instance of the service on the same database (its own pool on
+   * PostgreSQL; the same embedded database otherwise), listening with its
+   * live workspace. Pass live.redisUrl in both to share events.
+   */
+  secondInstance(config?: Partial<Config>): Promise<{ services: Services; baseUrl: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -75,6 +90,7 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
   services.intake.processor.start();
   const app = createApp(services);
   let smtp: SmtpListener | undefined;
+  let http: Server | undefined;
   let smtpPort: number | undefined;
 
   const testApp: TestApp = {
@@ -108,7 +124,48 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
       smtpPort = await smtp.listen(0, '127.0.0.1');
       return smtpPort;
     },
+    async listen() {
+      if (http) return baseUrlOf(http);
+      http = createServer(app);
+      await services.live.attach(http);
+      await new Promise<void>((resolve, reject) => {
+        http!.once('error', reject);
+        http!.listen(0, '127.0.0.1', () => resolve());
+      });
+      return baseUrlOf(http);
+    },
+    async secondInstance(overrides = {}) {
+      const second = url ? openPostgres(url, 10) : undefined;
+      const cfg: Config = { ...config, ...overrides };
+      const s2 = createServices({ config: cfg, db: second?.knex ?? database.knex, logger: createLogger(cfg) });
+      const server = createServer(createApp(s2));
+      await s2.live.attach(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      return {
+        services: s2,
+        baseUrl: baseUrlOf(server),
+        async close() {
+          await s2.live.close();
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+          await second?.close();
+        },
+      };
+    },
     async close() {
+      await services.live.close();
+      if (http) {
+        const server = http;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
       await smtp?.close();
       await services.intake.processor.stop();
       await services.mail.worker.stop();
@@ -119,6 +176,8 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
   };
   return testApp;
 }
+
+const baseUrlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 /** A valid case as the API takes it; override what the test is about. */
 export function newCase(overrides: Record<string, unknown> = {}): Record<string, unknown> {

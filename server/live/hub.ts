@@ -1,0 +1,344 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Socket } from 'socket.io';
+import type { AuthUser } from '../auth/roles.js';
+import { hasRole } from '../auth/roles.js';
+import type { AuthService } from '../auth/service.js';
+import type { CaseStore, FeedEventRow } from '../cases/store.js';
+import type { Config } from '../config.js';
+import type { CaseEventBus } from '../platform/events.js';
+import { cookieNames } from '../platform/http.js';
+import { DEFAULT_LANGUAGE, isLanguage, LANGUAGES, type Language } from '../platform/i18n.js';
+import type { Logger } from '../platform/logger.js';
+import { createRealtimeServer, eventBudget, guardedEvent, type RealtimeServer } from '../platform/realtime.js';
+import type { PresenceService } from '../presence/service.js';
+import { describeCounts, type QueueService, type QueueSnapshot } from '../queue/service.js';
+import { parse as parseCookies } from 'cookie';
+import { createEventFeed } from './feed.js';
+import { roomOf, type Audience, type LiveRenderer, type PreparedBatch } from './messages.js';
+import { clientEvents, type Ack, type LiveMessage, type QueueCounts, type Viewer } from './protocol.js';
+
+interface SocketData {
+  kind: 'staff' | 'resident';
+  lang: Language;
+  user?: AuthUser;
+  /** The session the socket rides on (absent for API tokens and residents). */
+  sessionId?: string;
+  /** The resident's case. */
+  caseId?: number;
+  rooms: string[];
+  viewing?: { caseId: number; reference: string };
+  typing: boolean;
+}
+
+type LiveSocket = Socket & { data: SocketData };
+
+const RESIDENT_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+class HandshakeError extends Error {}
+
+/**
+ * The live workspace: pushes every committed case event to the pages that
+ * follow it, in order, rendered with the pages' own partials; catches a
+ * reconnecting page up from the last event id it saw; tells agents who else
+ * is on a case and managers who is available. Authorization happens at the
+ * handshake (session, API token or a resident's link) and again at every
+ * subscription.
+ */
+export function createLiveHub(deps: {
+  config: Config;
+  logger: Logger;
+  auth: AuthService;
+  cases: CaseStore;
+  queue: QueueService;
+  presence: PresenceService;
+  renderer: LiveRenderer;
+  bus: CaseEventBus;
+}) {
+  const { config, logger, auth, cases, queue, presence, renderer, bus } = deps;
+  let rt: RealtimeServer | undefined;
+  const cleanups: (() => void)[] = [];
+  const timers: NodeJS.Timeout[] = [];
+
+  const localRooms = () => rt!.io.of('/').adapter.rooms;
+  const hasQueueRoom = () => LANGUAGES.some((l) => localRooms().has(`queue:${l}`));
+
+  const feed = createEventFeed<{ batch: PreparedBatch; snapshot: QueueSnapshot | undefined }>({
+    read: (after, limit) => cases.eventsAfter(after, { limit }),
+    lastId: () => cases.lastEventId(),
+    // Every subscribed socket is in "synced" (joined with its rooms, in the same turn).
+    listening: () => localRooms().has('synced'),
+    prepare: async (events) => {
+      const [batch, snapshot] = await Promise.all([renderer.prepare(events), hasQueueRoom() ? queue.snapshot() : undefined]);
+      return { batch, snapshot };
+    },
+    send: ({ batch, snapshot }) => {
+      const io = rt!.io;
+      const rooms = localRooms();
+      for (const e of batch.events) {
+        for (const a of renderer.audiencesOf(e)) {
+          const room = roomOf(a);
+          if (!rooms.has(room)) continue;
+          const m = renderer.render(batch, e, a);
+          if (m) io.local.to(room).emit('live', m);
+        }
+      }
+      if (snapshot) for (const lang of LANGUAGES) if (rooms.has(`queue:${lang}`)) io.local.to(`queue:${lang}`).emit('counts', describeCounts(snapshot, lang));
+    },
+    pollMs: config.live.pollMs,
+    logger,
+  });
+
+  /** Replays what the audiences missed after `since`, then joins their rooms in the same turn. */
+  async function catchUp(socket: LiveSocket, audiences: Audience[], since: number): Promise<{ cursor: number } | 'reload'> {
+    let from = since;
+    for (;;) {
+      const target = feed.delivered;
+      if (from >= target) break;
+      const read = await cases.eventsAfter(from, { limit: config.live.maxCatchUp + 1 });
+      if (read.length > config.live.maxCatchUp && read[read.length - 1]!.id <= target) return 'reload';
+      // Everything up to target is in `read` now; later events reach the rooms after the join.
+      const events = read.filter((e) => e.id <= target);
+      if (events.length) send(socket, await renderer.prepare(events), events, audiences);
+      from = target;
+    }
+    // No await between the check above and the join: the feed sends nothing in between.
+    const rooms = [...audiences.map(roomOf), 'synced'];
+    socket.data.rooms = rooms;
+    socket.join(rooms);
+    return { cursor: feed.delivered };
+  }
+
+  function send(socket: LiveSocket, batch: PreparedBatch, events: FeedEventRow[], audiences: Audience[]) {
+    for (const e of events) {
+      for (const a of audiences) {
+        const m: LiveMessage | undefined = renderer.render(batch, e, a);
+        if (m) socket.emit('live', m);
+      }
+    }
+  }
+
+  async function viewersOf(caseId: number): Promise<Viewer[]> {
+    const sockets = await rt!.io.in(`viewers:${caseId}`).fetchSockets();
+    const byUser = new Map<number, Viewer>();
+    for (const s of sockets) {
+      const d = s.data as SocketData;
+      if (!d.user) continue;
+      const v = byUser.get(d.user.id) ?? { userId: d.user.id, name: d.user.name, typing: false };
+      v.typing ||= d.typing;
+      byUser.set(d.user.id, v);
+    }
+    return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async function announceViewers(c: { caseId: number; reference: string }): Promise<Viewer[]> {
+    const viewers = await viewersOf(c.caseId);
+    rt!.io.to(`viewers:${c.caseId}`).emit('viewers', { reference: c.reference, viewers });
+    return viewers;
+  }
+
+  let presencePending: NodeJS.Timeout | undefined;
+  /** Managers get the whole list again, at most every 300 ms however many agents come and go. */
+  function announcePresence(): void {
+    if (presencePending || !rt) return;
+    presencePending = setTimeout(() => {
+      presencePending = undefined;
+      void presenceList()
+        .then((agents) => rt?.io.to('managers').emit('presence', { agents }))
+        .catch((err: unknown) => logger.warn({ err }, 'could not announce presence'));
+    }, 300);
+  }
+
+  /** Users with a live connection on any instance. */
+  async function onlineUserIds(): Promise<Set<number>> {
+    const online = new Set<number>();
+    if (!rt) return online;
+    for (const s of await rt.io.in('staff').fetchSockets()) {
+      const u = (s.data as SocketData).user;
+      if (u) online.add(u.id);
+    }
+    return online;
+  }
+
+  const presenceList = async () => presence.list(await onlineUserIds());
+
+  async function identify(socket: LiveSocket): Promise<SocketData> {
+    const h = socket.handshake;
+    const given = (h.auth ?? {}) as Record<string, unknown>;
+    const cookies = parseCookies(h.headers.cookie ?? '');
+    const names = cookieNames(config);
+    const lang: Language = isLanguage(given.lang) ? given.lang : isLanguage(cookies[names.lang]) ? (cookies[names.lang] as Language) : DEFAULT_LANGUAGE;
+    const base = { lang, rooms: [], typing: false };
+    if (given.residentToken !== undefined) {
+      if (typeof given.residentToken !== 'string' || !RESIDENT_TOKEN.test(given.residentToken)) throw new HandshakeError('invalid resident link');
+      const c = await cases.findByToken(given.residentToken);
+      if (!c) throw new HandshakeError('unknown resident link');
+      return { ...base, kind: 'resident', caseId: c.id };
+    }
+    if (given.token !== undefined) {
+      const user = typeof given.token === 'string' && given.token.length < 200 ? await auth.authenticateApiToken(given.token) : undefined;
+      if (!user) throw new HandshakeError('invalid or revoked API token');
+      return { ...base, kind: 'staff', user };
+    }
+    const token = cookies[names.session];
+    const session = token ? await auth.resumeSession(token) : undefined;
+    if (!session) throw new HandshakeError('unauthorized: sign in first');
+    return { ...base, kind: 'staff', user: session.user, sessionId: session.sessionId };
+  }
+
+  function onConnection(socket: LiveSocket): void {
+    const d = socket.data;
+    const budget = eventBudget(config.live.eventsPer10s);
+    const ok = <R extends Record<string, unknown>>(r: R): Ack<R> => ({ ok: true, ...r });
+    const forbidden = { ok: false as const, error: 'forbidden' as const, message: 'Not allowed for this connection' };
+    if (d.kind === 'staff') {
+      socket.join(['staff', ...(d.sessionId ? [`session:${d.sessionId}`] : []), ...(hasRole(d.user!.role, 'manager') ? ['managers'] : [])]);
+      announcePresence();
+    }
+
+    guardedEvent(socket, 'subscribe', clientEvents.subscribe, budget, logger, async (input) => {
+      const audiences: Audience[] = [];
+      let viewing: SocketData['viewing'];
+      if (d.kind === 'resident') {
+        if (input.queue || input.case) return forbidden;
+        audiences.push({ scope: 'resident', caseId: d.caseId!, lang: d.lang });
+      } else {
+        audiences.push({ scope: 'user', userId: d.user!.id, lang: d.lang });
+        if (input.queue) audiences.push({ scope: 'queue', lang: d.lang });
+        if (input.case) {
+          const c = await cases.findByReference(input.case);
+          if (!c) return { ok: false, error: 'not_found', message: `No case ${input.case}` };
+          audiences.push({ scope: 'case', caseId: c.id, lang: d.lang });
+          viewing = { caseId: c.id, reference: c.reference };
+        }
+      }
+      for (const r of d.rooms) void socket.leave(r);
+      const before = d.viewing;
+      if (before && before.caseId !== viewing?.caseId) {
+        void socket.leave(`viewers:${before.caseId}`);
+        d.viewing = undefined;
+        d.typing = false;
+        await announceViewers(before);
+      }
+      const result = await catchUp(socket, audiences, input.since);
+      if (result === 'reload') return { ok: false, error: 'reload', message: 'Too much was missed; reload the page' };
+      const reply: { cursor: number; counts?: QueueCounts; viewers?: Viewer[] } = { cursor: result.cursor };
+      if (viewing) {
+        d.viewing = viewing;
+        socket.join(`viewers:${viewing.caseId}`);
+        reply.viewers = await announceViewers(viewing);
+      }
+      if (input.queue) reply.counts = describeCounts(await queue.snapshot(), d.lang);
+      if (d.kind === 'staff' && hasRole(d.user!.role, 'manager')) socket.emit('presence', { agents: await presenceList() });
+      return ok(reply);
+    });
+
+    guardedEvent(socket, 'typing', clientEvents.typing, budget, logger, async (input) => {
+      if (d.kind !== 'staff') return forbidden;
+      if (d.viewing?.reference !== input.case) return { ok: false, error: 'invalid', message: 'Subscribe to the case before typing on it' };
+      if (d.typing !== input.typing) {
+        d.typing = input.typing;
+        await announceViewers(d.viewing);
+      }
+      return ok({});
+    });
+
+    guardedEvent(socket, 'presence', clientEvents.presence, budget, logger, async (input) => {
+      if (d.kind !== 'staff') return forbidden;
+      return ok({ status: await presence.set(d.user!, input) });
+    });
+
+    socket.onAny((name: unknown, ...args: unknown[]) => {
+      if (typeof name === 'string' && name in clientEvents) return;
+      const ack = args[args.length - 1];
+      if (budget.take() === 'disconnect') return void socket.disconnect(true);
+      const failure = { ok: false, error: 'unknown_event', message: `There is no event ${String(name).slice(0, 50)}` };
+      if (typeof ack === 'function') (ack as (a: unknown) => void)(failure);
+    });
+
+    socket.on('disconnect', () => {
+      if (d.viewing) void announceViewers(d.viewing).catch(() => undefined);
+      if (d.kind === 'staff') announcePresence();
+    });
+  }
+
+  /** Connections of sessions that ended or idled out are closed once a minute (sign-out closes them at once). */
+  async function dropDeadSessions(): Promise<void> {
+    if (!rt) return;
+    const sockets = [...rt.io.of('/').sockets.values()] as LiveSocket[];
+    const ids = [...new Set(sockets.map((s) => s.data.sessionId).filter((id): id is string => Boolean(id)))];
+    if (!ids.length) return;
+    const live = await auth.liveSessions(ids);
+    for (const s of sockets) if (s.data.sessionId && !live.has(s.data.sessionId)) s.disconnect(true);
+  }
+
+  let cursorSent = 0;
+  return {
+    feed,
+    get io() {
+      return rt?.io;
+    },
+
+    /** Starts Socket.IO on the HTTP server and follows the event log. */
+    async attach(http: HttpServer): Promise<void> {
+      rt = await createRealtimeServer(http, { config, logger });
+      const io = rt.io;
+      io.use((socket, next) => {
+        identify(socket as LiveSocket)
+          .then((data) => {
+            socket.data = data;
+            next();
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof HandshakeError)) logger.error({ err }, 'live handshake failed');
+            next(new Error(err instanceof HandshakeError ? err.message : 'handshake failed'));
+          });
+      });
+      io.on('connection', (socket) => onConnection(socket as LiveSocket));
+      await feed.start();
+      const remote = Boolean(config.live.redisUrl);
+      // Other instances wake this one's feed after their commits; the event itself comes from the log.
+      if (remote) io.on('feed:wake', () => feed.wake());
+      let wakePending = false;
+      cleanups.push(
+        bus.subscribe(() => {
+          feed.wake();
+          if (!remote || wakePending) return;
+          wakePending = true;
+          setImmediate(() => {
+            wakePending = false;
+            rt?.io.serverSideEmit('feed:wake');
+          });
+        }),
+        presence.onChange(announcePresence),
+        auth.onSessionEnded((sessionId) => rt?.io.in(`session:${sessionId}`).disconnectSockets(true)),
+      );
+      timers.push(
+        setInterval(() => void dropDeadSessions().catch((err: unknown) => logger.warn({ err }, 'could not check live sessions')), 60_000),
+        // A page that hears nothing for a while still moves its resume point forward.
+        setInterval(() => {
+          if (feed.delivered !== cursorSent) {
+            cursorSent = feed.delivered;
+            rt?.io.local.to('synced').emit('cursor', cursorSent);
+          }
+        }, 5_000),
+      );
+      for (const t of timers) t.unref();
+    },
+
+    onlineUserIds,
+
+    /** The position a page rendered now can resume from: read it before the page's data. */
+    cursor: () => cases.lastEventId(),
+
+    async close(): Promise<void> {
+      for (const c of cleanups.splice(0)) c();
+      for (const t of timers.splice(0)) clearInterval(t);
+      if (presencePending) clearTimeout(presencePending);
+      await feed.stop();
+      await rt?.close();
+      rt = undefined;
+    },
+  };
+}
+
+export type LiveHub = ReturnType<typeof createLiveHub>;
