@@ -33,8 +33,6 @@
  * The result is printed as a table and written to .bench/intake.json.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -45,17 +43,18 @@ import { openPostgres } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
 import { createServices } from '../server/services.js';
 import {
-  asciiLower,
   benchConfig,
   cleanUpOnSignals,
+  closeServer,
   countsAsNumbers,
   cpuNow,
   environment,
-  FIRST_NAMES,
   fixed,
+  INTAKE_CATEGORIES,
+  intakeBody,
   intSetting,
   KINDS,
-  LAST_NAMES,
+  listenCounting,
   machineLine,
   median,
   nullableMedian,
@@ -71,12 +70,13 @@ import {
   runBench,
   scratchSpace,
   spread,
+  rateLimitsOff,
   startServer,
   stopAll,
-  STREETS,
   summariseByKind,
   table,
   writeResult,
+  type IntakeBody,
   type Kind,
   type LocalServer,
   type ServeOptions,
@@ -87,7 +87,6 @@ import {
 const RESULT_FILE = resultFile('intake.json');
 const ENDPOINT = '/api/v1/cases';
 const TARGET_RATIO = 0.5;
-const CATEGORIES = ['bygglov', 'forsorjningsstod', 'forskoleplats', 'ovrigt'] as const;
 const BASELINE_TABLE = 'bench_raw_intake';
 
 // ---------------------------------------------------------------------------
@@ -111,62 +110,12 @@ function readSettings(env: NodeJS.ProcessEnv) {
 type Settings = ReturnType<typeof readSettings>;
 
 // ---------------------------------------------------------------------------
-// Request bodies: realistic and all different
-
-/** Roughly 250–280 characters each; the address line brings a body to about 300. */
-const MESSAGES: Record<(typeof CATEGORIES)[number], string[]> = {
-  bygglov: [
-    'Hej! Vi funderar på att bygga ett attefallshus på ungefär 25 kvadratmeter på vår tomt. Behöver vi söka bygglov eller räcker det med en anmälan? Huset ska stå cirka fyra meter från tomtgränsen mot grannen. Vilka ritningar behöver ni från oss och hur lång är handläggningstiden just nu?',
-    'Jag vill glasa in vår altan och samtidigt byta ut taket mot ett med högre lutning. Grannarna är tillfrågade och positiva. Måste jag söka bygglov för båda delarna, och kan jag skicka in ansökan digitalt? Jag undrar också vad avgiften blir ungefär för en sådan ändring.',
-  ],
-  forsorjningsstod: [
-    'Hej, jag har blivit arbetslös och min a-kassa räcker inte till hyran den här månaden. Jag har två barn som bor hos mig varannan vecka. Hur ansöker jag om försörjningsstöd och vilka papper behöver jag skicka in? Kan jag få ett besök hos en handläggare redan nästa vecka?',
-    'Min ansökan om ekonomiskt bistånd skickades in för tre veckor sedan men jag har inte fått något beslut än. Jag har inte råd med elräkningen som förfaller på fredag. Kan någon titta på ärendet och höra av sig till mig? Jag är hemma på förmiddagarna och nås lättast via e-post.',
-  ],
-  forskoleplats: [
-    'Vi flyttar till Borlänge i december och behöver förskoleplats för vår dotter som fyller tre år i januari. Hur ansöker vi, och hur lång är kön till förskolorna i centrum just nu? Vi önskar helst en förskola nära Hagalund där vi kommer att bo. Går det att söka innan flytten?',
-    'Vår son har plats på förskolan Äventyret men vi vill byta till en förskola närmare mitt nya arbete i Kvarnsveden. Hur gör vi för att ställa oss i kö för ett byte, och behåller han sin nuvarande plats tills en ny plats är klar? Vi undrar också om avgiften ändras när inkomsten ändras.',
-  ],
-  ovrigt: [
-    'Hej! Jag undrar vem på kommunen jag ska kontakta om en bänk i parken vid Gyllehemsvägen som har gått sönder. Det sticker ut spikar och barn leker ofta där. Jag har försökt ringa men kom inte fram. Kan ni vidarebefordra det här till rätt förvaltning, och meddela mig när det är åtgärdat?',
-    'Jag skulle vilja veta hur jag lämnar synpunkter på förslaget till ny detaljplan för området kring Tjärna ängar. Finns det ett samrådsmöte dit man kan komma, och till vilket datum ska synpunkterna ha kommit in? Jag är särskilt orolig för trafiken på förskolevägen på morgnarna.',
-  ],
-};
+// Request bodies: realistic and all different (intakeBody in support.ts)
 
 let requestCounter = 0;
 const runTag = randomBytes(3).toString('hex');
 
-interface IntakeBody {
-  name: string;
-  email: string;
-  phone?: string;
-  category: string;
-  subject?: string;
-  message: string;
-}
-
-/** The n-th request body: a different resident each time; every tenth is a returning resident. */
-function intakeBody(n: number): IntakeBody {
-  const returning = n % 10 === 9 && n > 1000;
-  const who = returning ? n - 997 : n;
-  const first = FIRST_NAMES[who % FIRST_NAMES.length]!;
-  const last = LAST_NAMES[Math.floor(who / FIRST_NAMES.length) % LAST_NAMES.length]!;
-  const category = CATEGORIES[n % CATEGORIES.length]!;
-  const variants = MESSAGES[category];
-  const text = variants[Math.floor(n / CATEGORIES.length) % variants.length]!;
-  const street = STREETS[n % STREETS.length]!;
-  const body: IntakeBody = {
-    name: `${first} ${last}`,
-    email: `${asciiLower(first)}.${asciiLower(last)}.${runTag}${who}@example.se`,
-    category,
-    message: `${text}\n\nMvh ${first}, ${street} ${(n % 89) + 1}, Borlänge`,
-  };
-  if (n % 3 === 0) body.phone = `070-${String(100 + (n % 900)).padStart(3, '0')} ${String(n % 100).padStart(2, '0')} ${String((n * 7) % 100).padStart(2, '0')}`;
-  if (n % 2 === 0) body.subject = `Fråga om ${category === 'ovrigt' ? 'övrigt' : category} – ${street}`;
-  return body;
-}
-
-const nextBody = () => JSON.stringify(intakeBody(requestCounter++));
+const nextBody = () => JSON.stringify(intakeBody(requestCounter++, runTag));
 
 // ---------------------------------------------------------------------------
 // The two servers
@@ -180,29 +129,7 @@ interface ServerStats {
 }
 
 /** The service with rate limits off: the bench is one client sending far more than any resident would. */
-const intakeConfig = (o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>) =>
-  benchConfig(o, {}, () => ({ rateLimits: { intakePerWindow: 0, loginPerWindow: 0, windowMs: 60_000 } }));
-
-/** Listens on a free port and counts the requests, so both servers report "handled" the same way. */
-async function listenCounting(handler: express.Express): Promise<{ server: Server; port: number; requests: () => number }> {
-  const server = handler.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  let requests = 0;
-  server.on('request', () => {
-    requests++;
-  });
-  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
-}
-
-async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
+const intakeConfig = (o: Pick<ServeOptions, 'databaseUrl' | 'pool' | 'dataDir'>) => benchConfig(o, {}, rateLimitsOff);
 
 /** The real service, wired as main.ts does, minus the mail worker. */
 async function startService(o: ServeOptions): Promise<LocalServer<ServerStats>> {
@@ -274,7 +201,7 @@ async function prepareDatabase(url: string, dataDir: string): Promise<void> {
   const config = intakeConfig({ databaseUrl: url, pool: 2, dataDir });
   await prepareScratchDatabase(url, config, async (services, knex) => {
     const slugs = (await services.organisation.listCategories({ activeOnly: true })).map((c) => c.slug);
-    const missing = CATEGORIES.filter((c) => !slugs.includes(c));
+    const missing = INTAKE_CATEGORIES.filter((c) => !slugs.includes(c));
     if (missing.length) throw new Error(`The seed has no categor${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')}`);
     await knex.raw(`
       CREATE TABLE ${BASELINE_TABLE} (

@@ -83,6 +83,7 @@ import {
   median,
   nullableMedian,
   onlyOnce,
+  percentile,
   perRound,
   postgresInfo,
   postgresLine,
@@ -540,12 +541,6 @@ interface RunResult {
   /** CPU of this process (the SMTP clients) per message while delivering: shows whether the clients are the limit. */
   clientCpuMsPerMessage: number | null;
 }
-
-const percentile = (xs: number[], p: number): number => {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 
 async function runOnce(t: Target, round: number, messages: Outgoing[], settings: Settings, db: pg.Client): Promise<RunResult> {
   const before = await t.stats();

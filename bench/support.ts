@@ -1,5 +1,5 @@
 /**
- * What the benchmarks (intake.ts, smtp-intake.ts) share: their settings, the
+ * What the benchmarks (intake.ts, smtp-intake.ts, realtime.ts) share: their settings, the
  * scratch database, the two servers in child processes, the medians and the
  * report. Each benchmark keeps what it measures and how it loads its servers;
  * this file holds only what would otherwise be written twice and drift apart.
@@ -7,14 +7,17 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type express from 'express';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { loadConfig, type Config } from '../server/config.js';
 import { seedReferenceData } from '../server/demo/seed.js';
-import { openPostgres } from '../server/platform/db.js';
+import { openDatabase, openPostgres, type Database } from '../server/platform/db.js';
 import { createLogger } from '../server/platform/logger.js';
 import { migrateLatest } from '../server/platform/migrate.js';
 import { createServices, type Services } from '../server/services.js';
@@ -39,6 +42,64 @@ export const STREETS = ['Stationsgatan', 'Borganäsvägen', 'Hagalundsgatan', 'S
 
 /** A name as it can stand in an e-mail address: no diacritics, lower case, letters and digits only. */
 export const asciiLower = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
+
+// ---------------------------------------------------------------------------
+// Case bodies for POST /api/v1/cases: realistic and all different (intake.ts, realtime.ts)
+
+export const INTAKE_CATEGORIES = ['bygglov', 'forsorjningsstod', 'forskoleplats', 'ovrigt'] as const;
+
+/** Roughly 250–280 characters each; the address line brings a body to about 300. */
+const MESSAGES: Record<(typeof INTAKE_CATEGORIES)[number], string[]> = {
+  bygglov: [
+    'Hej! Vi funderar på att bygga ett attefallshus på ungefär 25 kvadratmeter på vår tomt. Behöver vi söka bygglov eller räcker det med en anmälan? Huset ska stå cirka fyra meter från tomtgränsen mot grannen. Vilka ritningar behöver ni från oss och hur lång är handläggningstiden just nu?',
+    'Jag vill glasa in vår altan och samtidigt byta ut taket mot ett med högre lutning. Grannarna är tillfrågade och positiva. Måste jag söka bygglov för båda delarna, och kan jag skicka in ansökan digitalt? Jag undrar också vad avgiften blir ungefär för en sådan ändring.',
+  ],
+  forsorjningsstod: [
+    'Hej, jag har blivit arbetslös och min a-kassa räcker inte till hyran den här månaden. Jag har två barn som bor hos mig varannan vecka. Hur ansöker jag om försörjningsstöd och vilka papper behöver jag skicka in? Kan jag få ett besök hos en handläggare redan nästa vecka?',
+    'Min ansökan om ekonomiskt bistånd skickades in för tre veckor sedan men jag har inte fått något beslut än. Jag har inte råd med elräkningen som förfaller på fredag. Kan någon titta på ärendet och höra av sig till mig? Jag är hemma på förmiddagarna och nås lättast via e-post.',
+  ],
+  forskoleplats: [
+    'Vi flyttar till Borlänge i december och behöver förskoleplats för vår dotter som fyller tre år i januari. Hur ansöker vi, och hur lång är kön till förskolorna i centrum just nu? Vi önskar helst en förskola nära Hagalund där vi kommer att bo. Går det att söka innan flytten?',
+    'Vår son har plats på förskolan Äventyret men vi vill byta till en förskola närmare mitt nya arbete i Kvarnsveden. Hur gör vi för att ställa oss i kö för ett byte, och behåller han sin nuvarande plats tills en ny plats är klar? Vi undrar också om avgiften ändras när inkomsten ändras.',
+  ],
+  ovrigt: [
+    'Hej! Jag undrar vem på kommunen jag ska kontakta om en bänk i parken vid Gyllehemsvägen som har gått sönder. Det sticker ut spikar och barn leker ofta där. Jag har försökt ringa men kom inte fram. Kan ni vidarebefordra det här till rätt förvaltning, och meddela mig när det är åtgärdat?',
+    'Jag skulle vilja veta hur jag lämnar synpunkter på förslaget till ny detaljplan för området kring Tjärna ängar. Finns det ett samrådsmöte dit man kan komma, och till vilket datum ska synpunkterna ha kommit in? Jag är särskilt orolig för trafiken på förskolevägen på morgnarna.',
+  ],
+};
+
+export interface IntakeBody {
+  name: string;
+  email: string;
+  phone?: string;
+  category: string;
+  subject?: string;
+  message: string;
+}
+
+/**
+ * The n-th request body: a different resident each time; every tenth is a returning resident.
+ * `tag` keeps the addresses of one run apart from those of another.
+ */
+export function intakeBody(n: number, tag: string): IntakeBody {
+  const returning = n % 10 === 9 && n > 1000;
+  const who = returning ? n - 997 : n;
+  const first = FIRST_NAMES[who % FIRST_NAMES.length]!;
+  const last = LAST_NAMES[Math.floor(who / FIRST_NAMES.length) % LAST_NAMES.length]!;
+  const category = INTAKE_CATEGORIES[n % INTAKE_CATEGORIES.length]!;
+  const variants = MESSAGES[category];
+  const text = variants[Math.floor(n / INTAKE_CATEGORIES.length) % variants.length]!;
+  const street = STREETS[n % STREETS.length]!;
+  const body: IntakeBody = {
+    name: `${first} ${last}`,
+    email: `${asciiLower(first)}.${asciiLower(last)}.${tag}${who}@example.se`,
+    category,
+    message: `${text}\n\nMvh ${first}, ${street} ${(n % 89) + 1}, Borlänge`,
+  };
+  if (n % 3 === 0) body.phone = `070-${String(100 + (n % 900)).padStart(3, '0')} ${String(n % 100).padStart(2, '0')} ${String((n * 7) % 100).padStart(2, '0')}`;
+  if (n % 2 === 0) body.subject = `Fråga om ${category === 'ovrigt' ? 'övrigt' : category} – ${street}`;
+  return body;
+}
 
 // ---------------------------------------------------------------------------
 // Settings from the environment
@@ -103,11 +164,38 @@ export function benchConfig(
   });
 }
 
+/** For `benchConfig`'s overrides: the bench is one client sending far more than any resident would. */
+export const rateLimitsOff = (): Partial<Config> => ({ rateLimits: { intakePerWindow: 0, loginPerWindow: 0, windowMs: 60_000 } });
+
 /** CPU time of this process so far, microseconds (user + system). */
 export const cpuNow = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
+
+// ---------------------------------------------------------------------------
+// HTTP servers
+
+/** Listens on a free port and counts the requests, so both servers report "handled" the same way. */
+export async function listenCounting(handler: express.Express): Promise<{ server: Server; port: number; requests: () => number }> {
+  const server = handler.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  let requests = 0;
+  server.on('request', () => {
+    requests++;
+  });
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
 
 // ---------------------------------------------------------------------------
 // The servers: in this process, or each in a child process running the
@@ -343,7 +431,18 @@ export function scratchSpace(adminUrl: string, dbName: string, tmpPrefix: string
  * benchmark check the seed and add what its baseline needs, on the same small pool.
  */
 export async function prepareScratchDatabase(url: string, config: Config, finish: (services: Services, knex: Knex) => Promise<void>): Promise<void> {
-  const database = openPostgres(url, 2);
+  await prepare(openPostgres(url, 2), config, finish);
+}
+
+/**
+ * The same for the embedded database (PGlite) in `config.dataDir`, as `npm start`
+ * without DATABASE_URL keeps it; closed afterwards, so a server process can open it.
+ */
+export async function prepareEmbeddedDatabase(config: Config, finish: (services: Services, knex: Knex) => Promise<void>): Promise<void> {
+  await prepare(await openDatabase({ ...config, databaseUrl: undefined }), config, finish);
+}
+
+async function prepare(database: Database, config: Config, finish: (services: Services, knex: Knex) => Promise<void>): Promise<void> {
   try {
     await migrateLatest(database.knex);
     const services = createServices({ config, db: database.knex, logger: createLogger(config) });
@@ -397,6 +496,13 @@ export const median = (xs: number[]): number => {
 export const nullableMedian = (xs: (number | null)[]): number | null => {
   const v = xs.filter((x): x is number => x !== null);
   return v.length ? median(v) : null;
+};
+
+/** The p-th percentile (nearest rank) of the figures; 0 when there are none. */
+export const percentile = (xs: number[], p: number): number => {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 
 /** (max − min) / median: how much a figure varied between rounds, i.e. how noisy the machine was. */
