@@ -50,6 +50,11 @@ export const replySchema = z
   .object({
     body: text('errors.required').trim().min(1, 'errors.required').max(MESSAGE_MAX * 2, 'errors.too_long'),
     status: optional(z.enum(['open', 'waiting', 'resolved'], 'errors.invalid_choice')),
+    /**
+     * The last case event the author had seen. A colleague's reply after it
+     * refuses this one (409), so two agents do not answer the resident twice.
+     */
+    seenEventId: optional(z.coerce.number('errors.invalid_type').int('errors.invalid_type').min(0, 'errors.invalid_type').max(Number.MAX_SAFE_INTEGER, 'errors.invalid_type')),
   })
   .meta({ id: 'Reply' });
 

@@ -7,7 +7,7 @@ import { bareMessageId, type MailComposer } from '../mail/compose.js';
 import type { MailStore } from '../mail/store.js';
 import type { OrganisationService } from '../organisation/service.js';
 import type { OrganisationStore } from '../organisation/store.js';
-import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { CaseEventBus } from '../platform/events.js';
 import { translate } from '../platform/i18n.js';
 import { parseOrThrow, toFieldErrors } from '../platform/validation.js';
@@ -79,6 +79,13 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
     throw new ValidationError([{ field: 'cursor', code: 'errors.cursor_invalid', message: 'The cursor is not one this API gave out' }]);
   }
   return { createdAt, id: Number(m[2]) };
+}
+
+/** A colleague answered the resident after the author last looked: nothing is sent. */
+export class ColleagueRepliedError extends ConflictError {
+  constructor(readonly colleague: string) {
+    super(`${colleague || 'A colleague'} replied to the resident after you opened the case; read that answer, then send yours again if it is still needed`, 'colleague_replied');
+  }
 }
 
 export function createCaseService(deps: CaseServiceDeps) {
@@ -241,6 +248,10 @@ export function createCaseService(deps: CaseServiceDeps) {
         async (tx) => {
           const c = tx.current;
           if (c.status === 'closed') throw new ConflictErrorForClosed();
+          if (v.seenEventId !== undefined) {
+            const other = await cases.replyByOtherAfter(tx.trx, c.id, v.seenEventId, actor.id);
+            if (other) throw new ColleagueRepliedError(other.actor_name ?? '');
+          }
           // Unless told otherwise, a reply waits on the resident where that is a valid next step.
           const target = v.status ?? (c.status === 'waiting' || canTransition(c.status, 'waiting') ? 'waiting' : c.status);
           if (target !== c.status) assertTransition(c.status, target);

@@ -298,6 +298,17 @@ export function createCaseStore(db: Knex) {
       return q;
     },
 
+    /** The first reply on the case after `afterId` by someone other than `authorId`, if any. */
+    async replyByOtherAfter(trx: Knex.Transaction, caseId: number, afterId: number, authorId: number): Promise<{ actor_name: string | null } | undefined> {
+      return trx('case_events as e')
+        .leftJoin('users as u', 'u.id', 'e.actor_id')
+        .where({ 'e.case_id': caseId, 'e.type': 'reply.sent' })
+        .andWhere('e.id', '>', afterId)
+        .andWhereRaw('e.actor_id IS DISTINCT FROM ?', [authorId])
+        .orderBy('e.id')
+        .first('u.name as actor_name');
+    },
+
     async lastEventId(): Promise<number> {
       const row = await db('case_events').max<{ max: number | string | null }>('id as max').first();
       return Number(row?.max ?? 0);

@@ -63,7 +63,8 @@ export function localizeFieldErrors(fields: FieldError[], lang: string): Record<
  * code when there is one (with the transition spelled out), else the message.
  */
 export function describeError(err: AppError, lang: string): string {
-  const e = err as AppError & { from?: string; to?: string };
+  const e = err as AppError & { from?: string; to?: string; colleague?: string };
+  if (err.code === 'colleague_replied') return translate(lang, 'errors.colleague_replied', { colleague: e.colleague || translate(lang, 'errors.a_colleague') });
   if (err.code === 'invalid_transition' && e.from && e.to) {
     return translate(lang, 'errors.invalid_transition_detail', { from: translate(lang, `status.${e.from}`), to: translate(lang, `status.${e.to}`) });
   }

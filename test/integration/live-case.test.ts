@@ -100,4 +100,28 @@ describe('live workspace: a case', function () {
       assert.match(m.entry ?? '', /Eve English changed the status from New to In progress/);
     }
   });
+
+  it("refuses a reply that would cross a colleague's reply the author has not seen, and keeps the draft", async () => {
+    const { reference } = (await t.request().post('/api/v1/cases').send(newCase()).expect(201)).body;
+    const anna = await t.loginAs('agent', 'Anna Andersson');
+    const bo = await t.loginAs('agent', 'Bo Berg');
+    const page = await anna.agent.get(`/agent/cases/${reference}`).expect(200);
+    const seen = /name="seenEventId" value="(\d+)"/.exec(page.text)![1]!;
+    // Bo answers while Anna is still writing.
+    await bo.agent.post(`/api/v1/cases/${reference}/replies`).set('X-CSRF-Token', bo.csrf).send({ body: 'Bo svarar först.' }).expect(201);
+    const before = await t.db('messages').count<{ count: string }[]>('* as count');
+    const refused = await anna.agent.post(`/agent/cases/${reference}/reply`).type('form').send({ body: 'Annas utkast', seenEventId: seen, status: 'waiting', _csrf: anna.csrf }).expect(409);
+    assert.match(refused.text, /Bo Berg svarade invånaren efter att du öppnade ärendet/);
+    assert.match(refused.text, /Annas utkast/, 'the draft is kept');
+    assert.match(refused.text, /Bo svarar först/, 'the colleague reply is on the page now');
+    const api = await anna.agent.post(`/api/v1/cases/${reference}/replies`).set('X-CSRF-Token', anna.csrf).send({ body: 'Annas utkast', seenEventId: Number(seen) }).expect(409);
+    assert.equal(api.body.error, 'colleague_replied');
+    assert.deepEqual(await t.db('messages').count<{ count: string }[]>('* as count'), before, 'nothing written');
+    // Having seen it (the page now carries a later position), Anna may send; her own replies never block her.
+    const seenNow = /name="seenEventId" value="(\d+)"/.exec(refused.text)![1]!;
+    await anna.agent.post(`/agent/cases/${reference}/reply`).type('form').send({ body: 'Annas tillägg', seenEventId: seenNow, status: 'waiting', _csrf: anna.csrf }).expect(303);
+    await anna.agent.post(`/api/v1/cases/${reference}/replies`).set('X-CSRF-Token', anna.csrf).send({ body: 'Och ett till', seenEventId: Number(seenNow) }).expect(201);
+    const bad = await anna.agent.post(`/api/v1/cases/${reference}/replies`).set('X-CSRF-Token', anna.csrf).send({ body: 'x', seenEventId: 'igår' }).expect(400);
+    assert.deepEqual(Object.keys(bad.body.fields), ['seenEventId']);
+  });
 });

@@ -54,6 +54,9 @@ export class CaseView {
       }
     }
     if (m.details !== null && this.details) replaceContentKeepingFocus(this.details, m.details);
+    // The reply form says what the agent has seen, so the server refuses a reply that crosses a colleague's unseen one.
+    const seen = byId<HTMLInputElement>('reply-seen');
+    if (seen && m.id > Number(seen.value || 0)) seen.value = String(m.id);
 
     if (m.kind === 'reply' && byColleague && this.replyBox?.value.trim()) {
       const actor = (m.actorId !== null ? this.viewers.get(m.actorId)?.name : undefined) ?? this.root.dataset.textColleague ?? '';
