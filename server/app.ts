@@ -6,6 +6,8 @@ import { authRoutes } from './auth/routes.js';
 import { authenticate } from './auth/middleware.js';
 import { caseApiRoutes } from './cases/api-routes.js';
 import { caseRoutes } from './cases/routes.js';
+import { callbackApiRoutes } from './callbacks/api-routes.js';
+import { contactApiRoutes } from './contacts/api-routes.js';
 import { queueRoutes } from './queue/routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
@@ -32,6 +34,8 @@ export function routeTable(services: Services): RouteDef[] {
     ...adminRoutes(services),
     ...quarantineRoutes(services),
     ...caseApiRoutes(services),
+    ...contactApiRoutes(services),
+    ...callbackApiRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];

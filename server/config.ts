@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OpeningHoursError, parseOpeningHours } from './calendar/opening-hours.js';
 
 /**
  * The one typed configuration. It is read from the environment once, at start,
@@ -64,6 +65,29 @@ export interface Config {
     ackWindowMinutes: number;
     maxAttempts: number;
     pollMs: number;
+  };
+  /** When the service center is open: callbacks are offered and made within these hours. */
+  calendar: {
+    /** e.g. "mon-fri 08:00-16:30". */
+    openingHours: string;
+    /** Holiday types (date-holidays: public, bank) and extra ISO dates on which it is closed. */
+    closedOn: string[];
+    timeZone: string;
+  };
+  callbacks: {
+    maxAttempts: number;
+    /** The least time between two attempts. */
+    retryMinutes: number;
+    /** The length of the windows a resident chooses from. */
+    slotMinutes: number;
+    /** How many days ahead a resident may ask to be called. */
+    daysAhead: number;
+  };
+  telephony: {
+    /** The shared secret of the telephony platform's signed events; unset: the endpoint answers 503. */
+    secret: string | undefined;
+    /** A signed event older or newer than this is refused, against replays. */
+    maxSkewSeconds: number;
   };
   /** The live workspace over Socket.IO. */
   live: {
@@ -136,6 +160,15 @@ const envSchema = z.object({
   ACK_WINDOW_MINUTES: intFrom(60, 0),
   INBOUND_MAX_ATTEMPTS: intFrom(5, 1, 100),
   INBOUND_POLL_MS: intFrom(5000, 50),
+  OPENING_HOURS: z.string().min(1).default('mon-fri 08:00-16:30'),
+  CLOSED_ON: z.string().default('public,bank'),
+  TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
+  CALLBACK_MAX_ATTEMPTS: intFrom(3, 1, 10),
+  CALLBACK_RETRY_MINUTES: intFrom(30, 1, 24 * 60),
+  CALLBACK_SLOT_MINUTES: intFrom(120, 15, 24 * 60),
+  CALLBACK_DAYS_AHEAD: intFrom(7, 1, 60),
+  TELEPHONY_SECRET: z.string().min(32, 'TELEPHONY_SECRET must be at least 32 characters').optional(),
+  TELEPHONY_MAX_SKEW_SECONDS: intFrom(300, 10, 3600),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   REDIS_CHANNEL: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : - _ only').default('servicecenter'),
   LIVE_POLL_MS: intFrom(2000, 50),
@@ -213,6 +246,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxAttempts: e.INBOUND_MAX_ATTEMPTS,
       pollMs: e.INBOUND_POLL_MS,
     },
+    calendar: {
+      openingHours: e.OPENING_HOURS,
+      closedOn: e.CLOSED_ON.split(',').map((x) => x.trim()).filter(Boolean),
+      timeZone: e.TIME_ZONE,
+    },
+    callbacks: {
+      maxAttempts: e.CALLBACK_MAX_ATTEMPTS,
+      retryMinutes: e.CALLBACK_RETRY_MINUTES,
+      slotMinutes: e.CALLBACK_SLOT_MINUTES,
+      daysAhead: e.CALLBACK_DAYS_AHEAD,
+    },
+    telephony: {
+      secret: e.TELEPHONY_SECRET,
+      maxSkewSeconds: e.TELEPHONY_MAX_SKEW_SECONDS,
+    },
     live: {
       redisUrl: e.REDIS_URL,
       redisChannel: e.REDIS_CHANNEL,
@@ -222,6 +270,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       eventsPer10s: e.LIVE_EVENTS_PER_10S,
     },
   };
+  try {
+    // Read once here so a wrong OPENING_HOURS or CLOSED_ON stops the start with a clear message.
+    parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
+  } catch (err) {
+    if (err instanceof OpeningHoursError) throw new ConfigError(`OPENING_HOURS / CLOSED_ON / TIME_ZONE: ${err.message}`);
+    throw err;
+  }
   return { ...config, ...overrides };
 }
 

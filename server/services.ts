@@ -26,6 +26,11 @@ import { createPresenceService } from './presence/service.js';
 import { createPresenceStore } from './presence/store.js';
 import { createQueueService } from './queue/service.js';
 import { createQueueStore } from './queue/store.js';
+import { parseOpeningHours } from './calendar/opening-hours.js';
+import { createCallbackService } from './callbacks/service.js';
+import { createCallbackStore } from './callbacks/store.js';
+import { createCaseChanger, createCaseOpener } from './cases/change.js';
+import { createContactService } from './contacts/service.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -68,6 +73,11 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, mail: mailStore, bus, references });
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
+  const hours = parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
+  const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus });
+  const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore });
+  const callbacks = createCallbackService({ config, cases: caseStore, callbacks: createCallbackStore(db), hours, open, change, composer, topics: organisation, references });
+  const contacts = createContactService({ open, callbacks, topics: organisation, organisation: organisationStore, references, composer, mail: mailStore });
   const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus });
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
@@ -86,6 +96,9 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     queue,
     presence,
     live,
+    hours,
+    callbacks,
+    contacts,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

@@ -3,8 +3,10 @@ import type { AttachmentService, PreparedAttachment } from '../attachments/servi
 import type { MailStore, NewOutboxMail } from '../mail/store.js';
 import { NotFoundError } from '../platform/errors.js';
 import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
-import { statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
-import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, MailFields, NewCaseEvent } from './store.js';
+import type { MailComposer } from '../mail/compose.js';
+import { assertTransition, statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
+import type { ResidentStore } from '../residents/store.js';
+import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, MailFields, NewCaseEvent, NewCaseRow } from './store.js';
 
 /** The changer found no case to change (nothing of the change was written). */
 export class NoCaseToChangeError extends NotFoundError {}
@@ -19,53 +21,107 @@ export interface ChangeContext {
   queueMail(m: NewOutboxMail): Promise<void>;
 }
 
+type ChangeDeps = { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus };
+
+/** What a change wrote, to publish once it has committed. */
+interface Written {
+  events: CaseEventRow[];
+  updated: CaseRow;
+  mailQueued: boolean;
+}
+
+function changeContext(trx: Knex.Transaction, current: CaseRow, deps: ChangeDeps, w: Written): ChangeContext {
+  return {
+    trx,
+    current,
+    async event(e) {
+      const row = await deps.cases.insertEvent(trx, current.id, e);
+      w.events.push(row);
+      return row;
+    },
+    async events(es) {
+      const rows = await deps.cases.insertEvents(trx, current.id, es);
+      w.events.push(...rows);
+      return rows;
+    },
+    async update(patch) {
+      w.updated = await deps.cases.updateCase(trx, current.id, patch);
+      return w.updated;
+    },
+    async queueMail(m) {
+      await deps.mail.enqueue(trx, m);
+      w.mailQueued = true;
+    },
+  };
+}
+
+function publish(bus: CaseEventBus, w: Written, first: CommittedCaseEvent[] = []): void {
+  bus.publish([...first, ...w.events.map((e) => toCommitted(e, w.updated.reference))]);
+  if (w.mailQueued) bus.mailQueued();
+}
+
 /**
  * One change to one case, as every writer of an existing case makes it: lock
  * the row, let `fn` write the case and its events through the context, commit,
  * then publish the events (and wake the outbox if mail was queued). Nothing
  * is published for a change that rolled back.
  */
-export function createCaseChanger(deps: { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus }) {
-  const { db, cases, mail, bus } = deps;
+export function createCaseChanger(deps: ChangeDeps) {
+  const { db, cases, bus } = deps;
   return async function change(find: (trx: Knex.Transaction) => Promise<CaseRow | undefined>, fn: (tx: ChangeContext) => Promise<void>): Promise<CaseRow> {
-    const written: CaseEventRow[] = [];
-    let updated: CaseRow | undefined;
-    let mailQueued = false;
+    let w: Written | undefined;
     await db.transaction(async (trx) => {
       const current = await find(trx);
       if (!current) throw new NoCaseToChangeError('No such case');
-      updated = current;
-      const tx: ChangeContext = {
-        trx,
-        current,
-        async event(e) {
-          const row = await cases.insertEvent(trx, current.id, e);
-          written.push(row);
-          return row;
-        },
-        async events(es) {
-          const rows = await cases.insertEvents(trx, current.id, es);
-          written.push(...rows);
-          return rows;
-        },
-        async update(patch) {
-          updated = await cases.updateCase(trx, current.id, patch);
-          return updated;
-        },
-        async queueMail(m) {
-          await mail.enqueue(trx, m);
-          mailQueued = true;
-        },
-      };
-      await fn(tx);
-      if (!written.length) return;
-      if (updated === current) updated = await cases.updateCase(trx, current.id, {});
+      const written: Written = { events: [], updated: current, mailQueued: false };
+      await fn(changeContext(trx, current, deps, written));
+      if (written.events.length && written.updated === current) written.updated = await cases.updateCase(trx, current.id, {});
+      w = written;
     });
-    bus.publish(written.map((e) => toCommitted(e, updated!.reference)));
-    if (mailQueued) bus.mailQueued();
-    return updated!;
+    publish(bus, w!);
+    return w!.updated;
   };
 }
+
+/** Who opened a case on the resident's behalf (an agent registering a call), if not the resident. */
+export interface CaseOpenedBy {
+  id: number;
+  name: string;
+}
+
+/**
+ * A new case with more to it than the first message, in one transaction:
+ * the resident (found or created by e-mail, else by phone number), the case
+ * and its case.created event, then whatever `fn` adds through the same
+ * context as a change (a resolution, a forward, a callback). Published after
+ * commit, case.created first.
+ */
+export function createCaseOpener(deps: ChangeDeps & { residents: ResidentStore }) {
+  const { db, cases, residents, bus } = deps;
+  return async function open(
+    row: Omit<NewCaseRow, 'resident'> & { resident: { name: string; email?: string | null; phone?: string | null } },
+    openedBy: CaseOpenedBy | undefined,
+    fn: (tx: ChangeContext) => Promise<void> = async () => undefined,
+  ): Promise<{ case: CaseRow; created: InsertedCase }> {
+    let w: Written | undefined;
+    let created: InsertedCase | undefined;
+    await db.transaction(async (trx) => {
+      const resident = row.resident.email
+        ? { name: row.resident.name, email: row.resident.email, phone: row.resident.phone ?? null }
+        : { id: (await residents.findOrCreate(trx, row.resident)).id };
+      [created] = await cases.insertNewCases(trx, [{ ...row, resident, ...(openedBy ? { actor: { type: 'user', id: openedBy.id } } : {}) }]);
+      if (!created) throw new Error(`case ${row.reference} was not written`);
+      const current = (await cases.lockById(trx, created.case_id))!;
+      const written: Written = { events: [], updated: current, mailQueued: Boolean(row.ack) };
+      await fn(changeContext(trx, current, deps, written));
+      w = written;
+    });
+    publish(bus, w!, [caseCreatedEvent(created!, row.payload, openedBy)]);
+    return { case: w!.updated, created: created! };
+  };
+}
+
+export type CaseOpener = ReturnType<typeof createCaseOpener>;
 
 export type CaseChanger = ReturnType<typeof createCaseChanger>;
 
@@ -95,6 +151,33 @@ export async function recordResidentMessage(
   await tx.update(patch);
 }
 
+/**
+ * A case handed to a department with a note for them: on the timeline (the
+ * note is internal), the status, and a mail to the department when it has
+ * an address.
+ */
+export async function recordForward(
+  tx: ChangeContext,
+  deps: { composer: Pick<MailComposer, 'handover'>; mail: Pick<MailStore, 'threadFor'> },
+  f: { department: { id: number; name: string; email: string | null }; note: string; actor: { id: number; name: string } },
+): Promise<void> {
+  const c = tx.current;
+  assertTransition(c.status, 'forwarded');
+  await tx.event({
+    type: 'case.forwarded',
+    actorType: 'user',
+    actorId: f.actor.id,
+    internal: true,
+    payload: { from: c.status, departmentId: f.department.id, departmentName: f.department.name, note: f.note },
+  });
+  await tx.event({ type: 'status.changed', actorType: 'user', actorId: f.actor.id, payload: { from: c.status, to: 'forwarded' } });
+  await tx.update({ status: 'forwarded', department_id: f.department.id, forward_count: c.forward_count + 1 });
+  if (f.department.email) {
+    const thread = await deps.mail.threadFor(tx.trx, c.id, f.department.email, { withResident: false });
+    await tx.queueMail(deps.composer.handover(c, f.department.email, f.department.name, f.note, f.actor.name, thread));
+  }
+}
+
 /** The metric columns a status change sets, so statistics never rescan events. */
 export function statusPatch(c: CaseRow, to: CaseStatus, at: Date): Partial<CaseRow> {
   const patch: Partial<CaseRow> = { status: to };
@@ -114,14 +197,14 @@ export function reopenPatch(c: CaseRow): Partial<CaseRow> {
 }
 
 /** The first event of a new case as written by insertNewCases, for publishing once committed. */
-export function caseCreatedEvent(row: InsertedCase, payload: Record<string, unknown>): CommittedCaseEvent {
+export function caseCreatedEvent(row: InsertedCase, payload: Record<string, unknown>, openedBy?: CaseOpenedBy): CommittedCaseEvent {
   return {
     id: row.event_id,
     caseId: row.case_id,
     reference: row.reference,
     type: 'case.created',
-    actorType: 'resident',
-    actorId: null,
+    actorType: openedBy ? 'user' : 'resident',
+    actorId: openedBy?.id ?? null,
     internal: false,
     payload,
     createdAt: row.event_created_at,

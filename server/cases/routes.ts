@@ -11,10 +11,11 @@ import { hasRole } from '../auth/roles.js';
 import { PRESENCE_STATUSES } from '../live/protocol.js';
 import type { Language } from '../platform/i18n.js';
 import { describeCounts } from '../queue/service.js';
+import { CALLBACK_RESULTS } from '../callbacks/store.js';
 
 const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
-type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward';
+type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback';
 
 /** Where each action's fields sit on the case page, for the error summary's links. */
 const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
@@ -23,8 +24,16 @@ const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
   status: { status: 'f-status' },
   assign: { assigneeId: 'f-assignee' },
   forward: { department: 'f-department', note: 'f-note' },
+  callback: { result: 'f-callback-result-reached', note: 'f-callback-note', resolve: 'f-callback-resolve' },
 };
-const SECTION_IDS: Record<CaseAction, string> = { reply: 'reply-title', note: 'note-title', status: 'status-title', assign: 'assign-title', forward: 'forward-title' };
+const SECTION_IDS: Record<CaseAction, string> = {
+  reply: 'reply-title',
+  note: 'note-title',
+  status: 'status-title',
+  assign: 'assign-title',
+  forward: 'forward-title',
+  callback: 'callback-title',
+};
 
 /** The failed action, summarised at the top of the page with links to what to fix. */
 function failureSummary(action: CaseAction, error: AppError, lang: string) {
@@ -56,6 +65,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       organisation.listDepartments({ activeOnly: true }),
       s.mail.store.listForCase(ref, { undeliveredOnly: true }),
     ]);
+    const callback = await s.callbacks.forCase(view.case.id);
     const byMessage = new Map<number, typeof view.attachments>();
     for (const a of view.attachments) if (a.message_id) byMessage.set(a.message_id, [...(byMessage.get(a.message_id) ?? []), a]);
     const c = view.case;
@@ -79,6 +89,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       transitions: allowedTransitions(c.status as CaseStatus),
       replyStatuses: (['waiting', 'open', 'resolved'] as const).filter((st) => st === c.status || allowedTransitions(c.status as CaseStatus).includes(st)),
       isClosed: c.status === 'closed',
+      callback: callback && { ...callback, pending: callback.status === 'pending', results: CALLBACK_RESULTS },
       done: typeof req.query.klart === 'string' ? translate(lang, `agent.done.${req.query.klart}`) : undefined,
       form: form
         ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : describeError(form.error, lang) } }
@@ -97,7 +108,8 @@ export function caseRoutes(s: Services): RouteDef[] {
       const ref = reference(req);
       try {
         await run(ref, req);
-        res.redirect(303, `/agent/cases/${ref}?klart=${name}#${name === 'reply' || name === 'note' ? 'timeline' : 'actions'}`);
+        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' ? SECTION_IDS.callback : 'actions';
+        res.redirect(303, `/agent/cases/${ref}?klart=${name}#${anchor}`);
       } catch (err) {
         if (err instanceof AppError && (err.status === 400 || err.status === 409)) {
           return renderCase(req, res, err.status, { action: name, error: err, values: req.body ?? {} });
@@ -166,7 +178,7 @@ export function caseRoutes(s: Services): RouteDef[] {
           done: status ? translate(lang, 'presence.changed', { status: translate(lang, `presence.status.${status}`) }) : undefined,
           takeNextEmpty: req.query.tomt === '1',
           title: translate(lang, 'queue.title'),
-          items: result.items.map((i) => ({ ...i, waitingMinutes: Math.max(0, Math.round((now - new Date(i.created_at).getTime()) / 60000)) })),
+          items: result.items.map((i) => ({ ...i, waitingMinutes: Math.max(0, Math.round((now - new Date(i.queue_at).getTime()) / 60000)) })),
           nextUrl: result.next ? `/agent?${new URLSearchParams([...params, ['cursor', result.next]]).toString()}` : undefined,
           firstUrl: filter.cursor ? `/agent?${params.toString()}` : undefined,
           filter,
@@ -192,6 +204,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       cases.update(ref, req.ctx.user!, { assigneeId: req.body?.take === '1' ? req.ctx.user!.id : (req.body?.assigneeId ?? '') }),
     ),
     action('forward', (ref, req) => cases.forward(ref, req.ctx.user!, req.body)),
+    action('callback', (ref, req) => s.callbacks.recordAttempt(ref, req.ctx.user!, req.body)),
     {
       method: 'get',
       path: '/agent/attachments/:publicId',

@@ -31,7 +31,7 @@ import {
   queueQuerySchema,
   replySchema,
 } from './schemas.js';
-import { caseCreatedEvent, createCaseChanger, recordResidentMessage, statusPatch } from './change.js';
+import { caseCreatedEvent, createCaseChanger, recordForward, recordResidentMessage, statusPatch } from './change.js';
 import { createIntakeWriter } from './intake-writer.js';
 import type { CaseRow, CaseStore, InsertedCase } from './store.js';
 
@@ -67,18 +67,18 @@ export const subjectFrom = (message: string) => {
   return firstLine.trim().length > 80 ? `${firstLine.trim().slice(0, 77)}…` : firstLine.trim();
 };
 
-export function encodeCursor(row: { created_at: Date; id: number }): string {
-  return Buffer.from(`${new Date(row.created_at).toISOString()}|${row.id}`).toString('base64url');
+export function encodeCursor(row: { queue_at: Date; id: number }): string {
+  return Buffer.from(`${new Date(row.queue_at).toISOString()}|${row.id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: number } {
+export function decodeCursor(cursor: string): { queueAt: Date; id: number } {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)\|(\d{1,18})$/.exec(text);
-  const createdAt = m ? new Date(m[1]!) : undefined;
-  if (!m || !createdAt || Number.isNaN(createdAt.getTime())) {
+  const queueAt = m ? new Date(m[1]!) : undefined;
+  if (!m || !queueAt || Number.isNaN(queueAt.getTime())) {
     throw new ValidationError([{ field: 'cursor', code: 'errors.cursor_invalid', message: 'The cursor is not one this API gave out' }]);
   }
-  return { createdAt, id: Number(m[2]) };
+  return { queueAt, id: Number(m[2]) };
 }
 
 /** A colleague answered the resident after the author last looked: nothing is sent. */
@@ -334,23 +334,7 @@ export function createCaseService(deps: CaseServiceDeps) {
       const dep = await activeDepartmentBySlug(v.department);
       return change(
         (trx) => cases.lockByReference(trx, reference),
-        async (tx) => {
-          const c = tx.current;
-          assertTransition(c.status, 'forwarded');
-          await tx.event({
-            type: 'case.forwarded',
-            actorType: 'user',
-            actorId: actor.id,
-            internal: true,
-            payload: { from: c.status, departmentId: dep.id, departmentName: dep.name, note: v.note },
-          });
-          await tx.event({ type: 'status.changed', actorType: 'user', actorId: actor.id, payload: { from: c.status, to: 'forwarded' } });
-          await tx.update({ status: 'forwarded', department_id: dep.id, forward_count: c.forward_count + 1 });
-          if (dep.email) {
-            const thread = await mail.threadFor(tx.trx, c.id, dep.email, { withResident: false });
-            await tx.queueMail(composer.handover(c, dep.email, dep.name, v.note, actor.name, thread));
-          }
-        },
+        (tx) => recordForward(tx, { composer, mail }, { department: dep, note: v.note, actor }),
       );
     },
   };

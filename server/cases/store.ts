@@ -17,6 +17,8 @@ export interface CaseRow {
   resident_token: string;
   created_at: Date;
   updated_at: Date;
+  /** When the case wants attention: created_at, or when a callback is due. The queue goes by it. */
+  queue_at: Date;
   first_response_at: Date | null;
   resolved_at: Date | null;
   closed_at: Date | null;
@@ -67,7 +69,7 @@ export interface QueueFilter {
   channel?: Channel;
   categoryId?: number;
   assigneeId?: number;
-  after?: { createdAt: Date; id: number };
+  after?: { queueAt: Date; id: number };
   limit: number;
 }
 
@@ -81,11 +83,17 @@ export interface QueueRow {
   category_name_en: string;
   subject: string;
   created_at: Date;
+  queue_at: Date;
   updated_at: Date;
   assignee_id: number | null;
   assignee_name: string | null;
   department_name: string | null;
   resident_name: string;
+  /** Set when the case is a callback. */
+  callback_status: string | null;
+  callback_due_at: Date | null;
+  callback_attempts: number | null;
+  callback_max_attempts: number | null;
 }
 
 export interface TimelineRow extends CaseEventRow {
@@ -111,7 +119,12 @@ export function createCaseStore(db: Knex) {
       .join('residents as r', 'r.id', 'c.resident_id')
       .leftJoin('users as u', 'u.id', 'c.assignee_id')
       .leftJoin('departments as d', 'd.id', 'c.department_id')
+      .leftJoin('callbacks as cb', 'cb.case_id', 'c.id')
       .select(
+        'cb.status as callback_status',
+        'cb.next_attempt_at as callback_due_at',
+        'cb.attempts as callback_attempts',
+        'cb.max_attempts as callback_max_attempts',
         'c.id',
         'c.reference',
         'c.status',
@@ -121,6 +134,7 @@ export function createCaseStore(db: Knex) {
         'cat.name_en as category_name_en',
         'c.subject',
         'c.created_at',
+        'c.queue_at',
         'c.updated_at',
         'c.assignee_id',
         'u.name as assignee_name',
@@ -244,6 +258,19 @@ export function createCaseStore(db: Knex) {
       return trx<CaseRow>('cases').where({ resident_token: token }).forUpdate().first();
     },
 
+    async findById(id: number): Promise<CaseRow | undefined> {
+      return db<CaseRow>('cases').where({ id }).first();
+    },
+
+    /** A caller's cases, newest first, matched by the resident's phone number however it was written. */
+    async byPhone(phone: string, limit: number): Promise<(QueueRow & { resident_phone: string })[]> {
+      return queueRows()
+        .select('r.phone as resident_phone')
+        .whereRaw('r.phone_key = sc_phone_key(?)', [phone])
+        .orderBy('c.id', 'desc')
+        .limit(limit);
+    },
+
     async findByReference(reference: string): Promise<CaseRow | undefined> {
       return db<CaseRow>('cases').where({ reference }).first();
     },
@@ -260,13 +287,13 @@ export function createCaseStore(db: Knex) {
     queueQuery(f: QueueFilter): Knex.QueryBuilder {
       const q = queueRows()
         .whereIn('c.status', f.statuses as CaseStatus[])
-        .orderBy([{ column: 'c.created_at' }, { column: 'c.id' }])
+        .orderBy([{ column: 'c.queue_at' }, { column: 'c.id' }])
         .limit(f.limit);
       if (f.channel) q.andWhere('c.channel', f.channel);
       // By id, not by joined slug, so the planner can walk cases_category_idx in order.
       if (f.categoryId !== undefined) q.andWhere('c.category_id', f.categoryId);
       if (f.assigneeId !== undefined) q.andWhere('c.assignee_id', f.assigneeId);
-      if (f.after) q.andWhereRaw('(c.created_at, c.id) > (?, ?)', [f.after.createdAt, f.after.id]);
+      if (f.after) q.andWhereRaw('(c.queue_at, c.id) > (?, ?)', [f.after.queueAt, f.after.id]);
       return q;
     },
 
@@ -351,6 +378,8 @@ export interface NewCaseRow {
   body: string;
   payload: Record<string, unknown>;
   ack: NewOutboxMail | undefined;
+  /** Who opened it when not the resident: an agent registering a call or a visit. */
+  actor?: { type: 'user'; id: number };
 }
 
 export interface InsertedCase {
@@ -382,6 +411,8 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
     subject: p.subject,
     language: p.language,
     token: p.token,
+    actor_type: p.actor?.type ?? 'resident',
+    actor_id: p.actor?.id ?? null,
     payload: p.payload,
     body: p.body,
     ack_kind: p.ack?.kind ?? null,
@@ -399,7 +430,7 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
     `WITH input AS (
        SELECT * FROM json_to_recordset(CAST(? AS json)) AS t(
          ref text, name text, email text, phone text, resident_id bigint, channel text, category_id integer,
-         subject text, language text, token text, payload jsonb, body text,
+         subject text, language text, token text, actor_type text, actor_id integer, payload jsonb, body text,
          ack_kind text, ack_to text, ack_subject text, ack_text text, ack_message_id text,
          ack_html text, ack_in_reply_to text, ack_references text, ack_auto_submitted text)),
      r AS (
@@ -414,8 +445,8 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
        FROM input i LEFT JOIN r ON r.email_key = lower(i.email)
        RETURNING id, reference, created_at),
      e AS (
-       INSERT INTO case_events (case_id, type, actor_type, payload)
-       SELECT c.id, 'case.created', 'resident', i.payload FROM c JOIN input i ON i.ref = c.reference
+       INSERT INTO case_events (case_id, type, actor_type, actor_id, payload)
+       SELECT c.id, 'case.created', i.actor_type, i.actor_id, i.payload FROM c JOIN input i ON i.ref = c.reference
        RETURNING id, case_id, created_at),
      m AS (
        INSERT INTO messages (case_id, event_id, kind, channel, body)

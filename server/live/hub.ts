@@ -327,6 +327,17 @@ export function createLiveHub(deps: {
 
     onlineUserIds,
 
+    /**
+     * Something for one agent's pages only, on whichever instance they are
+     * connected, rendered in each page's language (e.g. a caller's history
+     * when they answer a call). Not from the event log: a page that is not
+     * connected at that moment does not get it later.
+     */
+    pushToUser(userId: number, event: 'caller', build: (lang: Language) => unknown): void {
+      if (!rt) return;
+      for (const lang of LANGUAGES) rt.io.to(`user:${userId}:${lang}`).emit(event, build(lang));
+    },
+
     /** The position a page rendered now can resume from: read it before the page's data. */
     cursor: () => cases.lastEventId(),
 

@@ -132,13 +132,14 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
   };
 
   function queueRow(r: QueueRow, lang: Language): LiveRow {
-    const waitingMinutes = Math.max(0, Math.round((Date.now() - new Date(r.created_at).getTime()) / 60000));
+    const waitingMinutes = Math.max(0, Math.round((Date.now() - new Date(r.queue_at).getTime()) / 60000));
     return {
       html: views.partial('case-row', { ...r, waitingMinutes, lang }),
       status: r.status,
       channel: r.channel,
       category: r.category,
       createdAt: new Date(r.created_at).toISOString(),
+      queueAt: new Date(r.queue_at).toISOString(),
       assigneeId: r.assignee_id,
     };
   }

@@ -40,6 +40,8 @@ export interface LiveRow {
   channel: string;
   category: string;
   createdAt: string;
+  /** Its place in the queue (when it wants attention): rows are ordered by this, then by id. */
+  queueAt: string;
   assigneeId: number | null;
 }
 
@@ -85,6 +87,8 @@ export interface ServerEvents {
   counts: (c: QueueCounts) => void;
   viewers: (v: { reference: string; viewers: Viewer[] }) => void;
   presence: (p: { agents: AgentPresence[] }) => void;
+  /** A call this agent has just answered: who is calling, with their earlier cases and callbacks (only to that agent). */
+  caller: (c: { callId: string; caller: string; html: string }) => void;
   /** Every message up to this event id has been sent to this socket: resume from here. */
   cursor: (id: number) => void;
   /** An event sent without an acknowledgement callback failed. */

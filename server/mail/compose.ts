@@ -98,13 +98,14 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
     statusUrl,
 
     /** Sent automatically when a case is created: auto-replied. `thread`: the resident's mail it answers, if it came by mail. */
-    acknowledgement(c: CaseForMail, to: string, residentName: string, thread?: ThreadIds): NewOutboxMail {
+    /** The receipt of a new case; with `callback`, it also says when we will call. */
+    acknowledgement(c: CaseForMail, to: string, residentName: string, thread?: ThreadIds, callback?: { phone: string; window: { start: Date; end: Date } }): NewOutboxMail {
       const lang = mailLanguage(c.language);
       return build('acknowledgement', to, {
         caseId: c.id,
         lang,
         subject: translate(lang, 'email.ack.subject', { reference: c.reference }),
-        data: { reference: c.reference, subject: c.subject, name: residentName, link: statusUrl(c.resident_token) },
+        data: { reference: c.reference, subject: c.subject, name: residentName, link: statusUrl(c.resident_token), callback },
         autoSubmitted: 'auto-replied',
         thread,
       });

@@ -3,6 +3,8 @@ import { caseUpdateSchema, forwardSchema, newCaseSchema, noteSchema, queueQueryS
 import { CHANNELS, STATUSES } from '../cases/lifecycle.js';
 import type { Services } from '../services.js';
 import { clientEvents } from '../live/protocol.js';
+import { callbackAttemptSchema, callbackRequestSchema } from '../callbacks/service.js';
+import { contactSchema } from '../contacts/service.js';
 import type { RouteDef } from './routing.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -132,6 +134,9 @@ export function buildOpenApi(publicUrl: string) {
         CaseDetail: toSchema(caseDetail),
         Error: toSchema(errorSchema),
         Presence: toSchema(clientEvents.presence),
+        Contact: toSchema(contactSchema),
+        CallbackRequest: toSchema(callbackRequestSchema),
+        CallbackAttempt: toSchema(callbackAttemptSchema),
       },
     },
     paths: {
@@ -218,6 +223,38 @@ export function buildOpenApi(publicUrl: string) {
       },
       '/api/v1/presence': {
         get: { summary: "Agents' status and whether they are connected (managers)", security, responses: { '200': { description: 'Agents' }, ...errors(401, 403) } },
+      },
+      '/api/v1/contacts': {
+        post: {
+          summary: 'Register a phone call or a visit',
+          description:
+            'Outcome `answered`: resolved at once, counted as resolved at first contact. `forwarded`: handed to `department` with the summary as the note. `callback`: queued for `slot` (the start of one of /api/v1/callbacks/slots; empty: as soon as the center is open), needs `phone`. `case`: open, assigned to the caller of the API.',
+          security,
+          requestBody: { required: true, ...json('Contact') },
+          responses: { '201': { description: '{ reference, outcome, status }' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/api/v1/callbacks/slots': {
+        get: { summary: 'The windows a resident can choose to be called in (opening hours, holidays excluded)', responses: { '200': { description: '{ slots: [{ start, end }] }' } } },
+      },
+      '/api/v1/callbacks': {
+        post: {
+          summary: 'Ask to be called back',
+          description: 'Open to anyone, like the web form, and rate limited the same way. `slot` must be the start of one of the offered windows.',
+          requestBody: { required: true, ...json('CallbackRequest') },
+          responses: { '201': { description: '{ reference, statusUrl, phone, window }' }, ...errors(400, 429) },
+        },
+        get: { summary: 'Pending callbacks, the first due first', security, responses: { '200': { description: '{ items }' }, ...errors(401, 403) } },
+      },
+      '/api/v1/cases/{reference}/callback-attempts': {
+        post: {
+          summary: 'Record an attempt to call back',
+          description: 'No answer or busy: back in the queue after the pause (CALLBACK_RETRY_MINUTES), within opening hours. Wrong number, or the last attempt: the callback has failed. Reached: done; `resolve` resolves the case.',
+          security,
+          parameters: [referenceParam],
+          requestBody: { required: true, ...json('CallbackAttempt') },
+          responses: { '201': { description: '{ case, callback }' }, ...errors(400, 401, 403, 404, 409) },
+        },
       },
       '/api/v1/categories': { get: { summary: 'Topics', responses: { '200': { description: 'Active topics' } } } },
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },

@@ -107,6 +107,51 @@ export function formatDateTime(value: unknown, lang: string): string {
   return Number.isNaN(d.getTime()) ? '' : dateTimeFormat(lang).format(d);
 }
 
+const windowFormats = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+function windowFormat(lang: string) {
+  let f = windowFormats.get(lang);
+  if (!f) {
+    const locale = lang === 'en' ? 'en-GB' : lang;
+    f = {
+      day: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, weekday: 'long', day: 'numeric', month: 'long' }),
+      time: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }),
+    };
+    windowFormats.set(lang, f);
+  }
+  return f;
+}
+
+/** "tisdag 1 december 08:00–10:00": a time window on one day, for callbacks. */
+export function formatWindow(start: unknown, end: unknown, lang: string): string {
+  const s = start instanceof Date ? start : new Date(String(start));
+  const e = end instanceof Date ? end : new Date(String(end));
+  if (Number.isNaN(s.getTime()) || Number.isNaN(e.getTime())) return '';
+  const f = windowFormat(lang);
+  return `${f.day.format(s)} ${f.time.format(s)}–${f.time.format(e)}`;
+}
+
+/** "tisdag 1 december": the day of a window, to group the windows a resident chooses from. */
+export function formatDay(value: Date, lang: string): string {
+  return windowFormat(lang).day.format(value);
+}
+
+/** "08:00–10:00": a window's times without its day. */
+export function formatTimeRange(start: Date, end: Date, lang: string): string {
+  const f = windowFormat(lang);
+  return `${f.time.format(start)}–${f.time.format(end)}`;
+}
+
+/** "kl. 10:00" today, "tisdag 1 december kl. 10:00" on another day: when something is due. */
+export function formatDue(value: unknown, lang: string, now = new Date()): string {
+  if (!value) return '';
+  const d = value instanceof Date ? value : new Date(String(value));
+  if (Number.isNaN(d.getTime())) return '';
+  const f = windowFormat(lang);
+  const time = f.time.format(d);
+  const day = f.day.format(d);
+  return day === f.day.format(now) ? translate(lang, 'time.at_today', { time }) : translate(lang, 'time.at_day', { day, time });
+}
+
 function rootLang(options: Handlebars.HelperOptions): string {
   const root = (options.data as { root?: { lang?: string } } | undefined)?.root;
   return root?.lang ?? 'sv';
@@ -131,6 +176,13 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('datetime', function (value: unknown, options: Handlebars.HelperOptions) {
     return formatDateTime(value, rootLang(options));
   });
+  hbs.registerHelper('timewindow', function (start: unknown, end: unknown, options: Handlebars.HelperOptions) {
+    return formatWindow(start, end, rootLang(options));
+  });
+  hbs.registerHelper('due', function (value: unknown, options: Handlebars.HelperOptions) {
+    return formatDue(value, rootLang(options));
+  });
+  hbs.registerHelper('inc', (n: unknown) => Number(n ?? 0) + 1);
   hbs.registerHelper('isodate', (value: unknown) => {
     if (!value) return '';
     const d = value instanceof Date ? value : new Date(String(value));

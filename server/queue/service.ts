@@ -10,7 +10,7 @@ import type { QueueStore, WaitingCount } from './store.js';
 
 export interface QueueSnapshot {
   waiting: WaitingCount[];
-  oldest: { reference: string; created_at: Date } | undefined;
+  oldest: { reference: string; queue_at: Date } | undefined;
   active: number;
 }
 
@@ -72,6 +72,6 @@ export function describeCounts(s: QueueSnapshot, lang: Language): QueueCounts {
     active: s.active,
     byChannel,
     byCategory: [...byCategory.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)),
-    oldest: s.oldest ? { reference: s.oldest.reference, since: new Date(s.oldest.created_at).toISOString() } : null,
+    oldest: s.oldest ? { reference: s.oldest.reference, since: new Date(s.oldest.queue_at).toISOString() } : null,
   };
 }

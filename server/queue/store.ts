@@ -11,8 +11,9 @@ export interface WaitingCount {
 
 /**
  * The queue as a whole: what is waiting and the claim of the next case.
- * "Waiting" is a new case nobody has taken; both queries walk the partial
- * index cases_waiting_idx, so they stay cheap however many cases are closed.
+ * "Waiting" is a new case nobody has taken that wants attention now (a
+ * callback waits for its time); these queries walk the partial index
+ * cases_waiting_idx, so they stay cheap however many cases are closed.
  */
 export function createQueueStore(db: Knex) {
   return {
@@ -21,14 +22,20 @@ export function createQueueStore(db: Knex) {
         .join('categories as cat', 'cat.id', 'c.category_id')
         .where('c.status', 'new')
         .whereNull('c.assignee_id')
+        .andWhere('c.queue_at', '<=', db.fn.now())
         .groupBy('c.channel', 'cat.slug', 'cat.name_sv', 'cat.name_en')
         .select('c.channel', 'cat.slug as category', 'cat.name_sv as category_name_sv', 'cat.name_en as category_name_en')
         .count<(Omit<WaitingCount, 'count'> & { count: string | number })[]>('* as count');
       return rows.map((r) => ({ ...r, count: Number(r.count) }));
     },
 
-    async oldestWaiting(): Promise<{ reference: string; created_at: Date } | undefined> {
-      return db('cases').where('status', 'new').whereNull('assignee_id').orderBy([{ column: 'created_at' }, { column: 'id' }]).first('reference', 'created_at');
+    async oldestWaiting(): Promise<{ reference: string; queue_at: Date } | undefined> {
+      return db('cases')
+        .where('status', 'new')
+        .whereNull('assignee_id')
+        .andWhere('queue_at', '<=', db.fn.now())
+        .orderBy([{ column: 'queue_at' }, { column: 'id' }])
+        .first('reference', 'queue_at');
     },
 
     async activeCount(): Promise<number> {
@@ -45,7 +52,8 @@ export function createQueueStore(db: Knex) {
       return trx<CaseRow>('cases')
         .where('status', 'new')
         .whereNull('assignee_id')
-        .orderBy([{ column: 'created_at' }, { column: 'id' }])
+        .andWhere('queue_at', '<=', trx.fn.now())
+        .orderBy([{ column: 'queue_at' }, { column: 'id' }])
         .limit(1)
         .forUpdate()
         .skipLocked()

@@ -38,7 +38,8 @@ export function createResidentStore() {
         const row = rows[0];
         return row as ResidentRow;
       }
-      const existing = await trx<ResidentRow>('residents').where({ phone }).whereNull('email').orderBy('id').first();
+      // The same number however it was written (070-…, +46 70 …): compared by its key.
+      const existing = phone ? await trx<ResidentRow>('residents').whereRaw('phone_key = sc_phone_key(?)', [phone]).whereNull('email').orderBy('id').first('id', 'name', 'email', 'phone') : undefined;
       if (existing) {
         await trx('residents').where({ id: existing.id }).update({ name: r.name, updated_at: trx.fn.now() });
         return { ...existing, name: r.name };

@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../support/harness.js';
 /**
  * "Keyset pagination that stays fast with millions of cases" without timing
  * anything: with enough rows for the planner to care, every queue query must
- * walk an index in (created_at, id) order and stop at the page size. A Seq
+ * walk an index in (queue_at, id) order and stop at the page size. A Seq
  * Scan over cases or a Sort node would mean cost growing with the table.
  */
 interface PlanNode {
@@ -57,7 +57,7 @@ describe('queue query plans stay index-only as the table grows', function () {
     return flatten(doc[0]!.Plan);
   }
 
-  const cursor = { createdAt: new Date('2026-06-01T00:00:00Z'), id: 20_000 };
+  const cursor = { queueAt: new Date('2026-06-01T00:00:00Z'), id: 20_000 };
   const filters: [string, QueueFilter][] = [
     ['the default queue', { statuses: ACTIVE_STATUSES, limit: 26 }],
     ['the default queue, a later page', { statuses: ACTIVE_STATUSES, after: cursor, limit: 26 }],

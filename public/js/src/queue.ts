@@ -41,7 +41,7 @@ function saveAnnouncedWaits(refs: Set<string>): void {
 
 /** Queue order: received time, then id, both ascending. */
 function compareRows(a: HTMLElement, b: HTMLElement): number {
-  const byTime = Date.parse(a.dataset.created ?? '') - Date.parse(b.dataset.created ?? '');
+  const byTime = Date.parse(a.dataset.queueAt ?? '') - Date.parse(b.dataset.queueAt ?? '');
   if (byTime) return byTime;
   return Number(a.dataset.id) - Number(b.dataset.id);
 }

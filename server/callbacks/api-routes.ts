@@ -1,0 +1,80 @@
+import type { Request } from 'express';
+import { toApiCase } from '../cases/api-routes.js';
+import { NotFoundError } from '../platform/errors.js';
+import { limitPerWindow } from '../platform/rate-limit.js';
+import type { RouteDef } from '../platform/routing.js';
+import type { Services } from '../services.js';
+import type { CallbackRow } from './store.js';
+
+const REFERENCE = /^SC-\d{4}-\d{6,}$/;
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toApiCallback(cb: CallbackRow & { reference?: string }) {
+  return {
+    ...(cb.reference ? { reference: cb.reference } : {}),
+    phone: cb.phone,
+    status: cb.status,
+    source: cb.source,
+    window: { start: iso(cb.window_start), end: iso(cb.window_end) },
+    attempts: cb.attempts,
+    maxAttempts: cb.max_attempts,
+    nextAttemptAt: cb.status === 'pending' ? iso(cb.next_attempt_at) : null,
+    outcome: cb.outcome,
+    completedAt: iso(cb.completed_at),
+  };
+}
+
+/** Callbacks as JSON: residents ask for one (public, rate limited), agents list them and record attempts. */
+export function callbackApiRoutes(s: Services): RouteDef[] {
+  const { callbacks, cases, config } = s;
+  const limit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
+  const reference = (req: Request) => {
+    const ref = String(req.params.reference);
+    if (!REFERENCE.test(ref)) throw new NotFoundError(`No case ${ref}`);
+    return ref;
+  };
+  return [
+    {
+      method: 'get',
+      path: '/api/v1/callbacks/slots',
+      access: 'public',
+      summary: 'The times a resident can choose to be called, within opening hours',
+      handler: (_req, res) => {
+        res.json({ slots: callbacks.slots().map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() })) });
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/callbacks',
+      access: 'public',
+      before: [limit],
+      summary: 'Ask to be called back (a new case in the queue at the chosen time)',
+      handler: async (req, res) => {
+        const r = await callbacks.request(req.body, { lang: req.ctx.lang });
+        res.status(201).json({ reference: r.reference, statusUrl: r.statusUrl, phone: r.phone, window: { start: r.window.start.toISOString(), end: r.window.end.toISOString() } });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/callbacks',
+      access: 'agent',
+      summary: 'Pending callbacks, the first due first',
+      handler: async (_req, res) => {
+        res.json({ items: (await callbacks.listPending(200)).map(toApiCallback) });
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/cases/:reference/callback-attempts',
+      access: 'agent',
+      summary: 'Record an attempt to call back',
+      handler: async (req, res) => {
+        const ref = reference(req);
+        await callbacks.recordAttempt(ref, req.ctx.user!, req.body);
+        const view = await cases.getForAgent(ref);
+        const cb = await callbacks.forCase(view.case.id);
+        res.status(201).json({ case: toApiCase(view.case), callback: cb ? toApiCallback(cb) : null });
+      },
+    },
+  ];
+}
