@@ -5,10 +5,13 @@ import { adminRoutes } from './admin/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { authenticate } from './auth/middleware.js';
 import { caseApiRoutes } from './cases/api-routes.js';
+import { callbackRoutes } from './callbacks/routes.js';
 import { caseRoutes } from './cases/routes.js';
+import { contactRoutes } from './contacts/routes.js';
 import { callbackApiRoutes } from './callbacks/api-routes.js';
 import { contactApiRoutes } from './contacts/api-routes.js';
 import { queueRoutes } from './queue/routes.js';
+import { telephonyRoutes } from './telephony/routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
@@ -31,11 +34,14 @@ export function routeTable(services: Services): RouteDef[] {
     ...authRoutes(services),
     ...caseRoutes(services),
     ...queueRoutes(services),
+    ...contactRoutes(services),
+    ...callbackRoutes(services),
     ...adminRoutes(services),
     ...quarantineRoutes(services),
     ...caseApiRoutes(services),
     ...contactApiRoutes(services),
     ...callbackApiRoutes(services),
+    ...telephonyRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];
@@ -85,7 +91,15 @@ export function createApp(services: Services): Express {
 
   app.use(languageMiddleware(config));
   app.use(authenticate(services.auth, config));
-  app.use('/api', express.json({ limit: '200kb' }));
+  app.use(
+    '/api',
+    express.json({
+      limit: '200kb',
+      verify: (req, _res, buf) => {
+        (req as express.Request).rawBody = buf;
+      },
+    }),
+  );
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 200 }));
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;

@@ -1,16 +1,39 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedReferenceData } from './demo/seed.js';
-import { openDatabase } from './platform/db.js';
+import { openDatabase, openPostgres } from './platform/db.js';
 import { AppError, ValidationError } from './platform/errors.js';
 import { createLogger } from './platform/logger.js';
 import { migrateLatest, migrateRollback } from './platform/migrate.js';
 import { createServices, type Services } from './services.js';
+import { describeSummary, simulateDay, type Answerer } from './telephony/simulator.js';
+import { createCallStore } from './telephony/store.js';
+
+type Values = Record<string, string | boolean | undefined>;
 
 interface Command {
   usage: string;
   options: Record<string, { type: 'string' | 'boolean' }>;
-  run(s: Services, values: Record<string, string | boolean | undefined>): Promise<string | void>;
+  run?(s: Services, values: Values): Promise<string | void>;
+  /**
+   * A client of a running service: runs without opening the database here,
+   * since that service may hold the embedded one (one process at a time).
+   */
+  client?(values: Values, config: Config): Promise<string | void>;
+}
+
+const list = (v: string | boolean | undefined) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+/** Who answers simulated calls: as given, else the agents of a PostgreSQL database (the embedded one is the server's alone). */
+async function answerers(v: Values, config: Config): Promise<Answerer[]> {
+  const given = [...list(v.extensions).map((extension) => ({ extension })), ...list(v.agents).map((email) => ({ email }))];
+  if (given.length || !config.databaseUrl) return given;
+  const database = openPostgres(config.databaseUrl, 1);
+  try {
+    return await createCallStore(database.knex).answeringAgents();
+  } finally {
+    await database.close();
+  }
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -51,6 +74,35 @@ const COMMANDS: Record<string, Command> = {
       return `API token for ${v.email} (shown once; keep it secret):\n${token}`;
     },
   },
+  'telephony:simulate': {
+    usage:
+      'telephony:simulate --url U [--secret S] [--calls 300] [--speed 60] [--seed 1] [--extensions 101,102] [--agents a@x,b@y]\n' +
+      '                               play a day of signed call events against a running service (secret: TELEPHONY_SECRET)',
+    options: {
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      calls: { type: 'string' },
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      extensions: { type: 'string' },
+      agents: { type: 'string' },
+    },
+    async client(v, config) {
+      if (typeof v.url !== 'string') throw new ValidationError([{ field: 'url', code: 'errors.required', message: 'the address of the running service is required, such as http://localhost:3000' }]);
+      const agents = await answerers(v, config);
+      if (!agents.length) console.log('No agents known (give --extensions or --agents): answered calls will name nobody.');
+      const summary = await simulateDay({
+        url: v.url,
+        secret: typeof v.secret === 'string' ? v.secret : (config.telephony.secret ?? ''),
+        calls: typeof v.calls === 'string' ? v.calls : 300,
+        speed: typeof v.speed === 'string' ? v.speed : 60,
+        seed: typeof v.seed === 'string' ? v.seed : 1,
+        agents,
+        log: (line) => console.log(line),
+      });
+      return describeSummary(summary);
+    },
+  },
 };
 
 function usage(): string {
@@ -76,10 +128,21 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(process.env, process.env.LOG_LEVEL ? {} : { logLevel: 'warn' });
+  if (command.client) return outcome(() => command.client!(values, config));
   const database = await openDatabase(config);
   const services = createServices({ config, db: database.knex, logger: createLogger(config) });
   try {
-    const out = await command.run(services, values);
+    return await outcome(() => command.run!(services, values));
+  } finally {
+    services.mail.transport.close();
+    await database.close();
+  }
+}
+
+/** Prints what the command answers; bad input exits 2, a refused operation 1. */
+async function outcome(run: () => Promise<string | void>): Promise<number> {
+  try {
+    const out = await run();
     if (out) console.log(out);
     return 0;
   } catch (err) {
@@ -92,9 +155,6 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     throw err;
-  } finally {
-    services.mail.transport.close();
-    await database.close();
   }
 }
 

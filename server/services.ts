@@ -31,6 +31,8 @@ import { createCallbackService } from './callbacks/service.js';
 import { createCallbackStore } from './callbacks/store.js';
 import { createCaseChanger, createCaseOpener } from './cases/change.js';
 import { createContactService } from './contacts/service.js';
+import { createTelephonyService } from './telephony/service.js';
+import { createCallStore } from './telephony/store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -82,6 +84,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
   const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
+  const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live });
 
   return {
     config,
@@ -99,6 +102,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     hours,
     callbacks,
     contacts,
+    telephony,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

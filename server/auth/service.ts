@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { ConflictError, NotFoundError } from '../platform/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { parseOrThrow } from '../platform/validation.js';
 import { ROLES, type AuthUser, type Role } from './roles.js';
 import type { AuthStore } from './store.js';
@@ -131,6 +131,34 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
       parseOrThrow(newUserSchema.pick({ password: true }), { password });
       if (!(await store.updateUser(userId, { password_hash: await hashPassword(password) }))) throw new NotFoundError('No such user');
       await store.deleteSessionsOfUser(userId);
+    },
+
+    /**
+     * The extension the telephony platform names when this user answers a
+     * call: digits, one user each; empty clears it.
+     */
+    async setPhoneExtension(userId: number, input: unknown): Promise<void> {
+      const value = typeof input === 'string' ? input.trim() : input === undefined || input === null ? '' : undefined;
+      if (value === undefined || (value !== '' && !/^[0-9]{1,12}$/.test(value))) {
+        throw new ValidationError([{ field: 'phone_extension', code: 'telephony.extension.invalid', message: 'An extension is 1 to 12 digits (or empty for none)' }]);
+      }
+      const extension = value || null;
+      const taken = (holder: { name: string }) =>
+        new ValidationError([
+          { field: 'phone_extension', code: 'telephony.extension.taken', message: `Extension ${extension} already belongs to ${holder.name}`, params: { extension: extension!, name: holder.name } },
+        ]);
+      const holder = extension ? await store.findUserByExtension(extension) : undefined;
+      if (holder && holder.id !== userId) throw taken(holder);
+      let updated;
+      try {
+        updated = await store.updateUser(userId, { phone_extension: extension });
+      } catch (err) {
+        // Two admins giving the same extension at once: the unique index lets one through.
+        const again = extension && (err as { code?: string }).code === '23505' ? await store.findUserByExtension(extension) : undefined;
+        if (again) throw taken(again);
+        throw err;
+      }
+      if (!updated) throw new NotFoundError('No such user');
     },
 
     listUsers: () => store.listUsers(),

@@ -5,6 +5,8 @@ export interface UserRow extends AuthUser {
   password_hash: string;
   active: boolean;
   created_at: Date;
+  /** The telephony platform's extension for this user (digits), if any. */
+  phone_extension?: string | null;
 }
 
 export interface SessionRow {
@@ -16,7 +18,7 @@ export interface SessionRow {
   expires_at: Date;
 }
 
-const USER_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'created_at'] as const;
+const USER_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'created_at', 'phone_extension'] as const;
 
 export function createAuthStore(db: Knex) {
   return {
@@ -41,9 +43,12 @@ export function createAuthStore(db: Knex) {
         .returning('*');
       return row as UserRow;
     },
-    async updateUser(id: number, patch: Partial<{ name: string; role: Role; active: boolean; password_hash: string }>): Promise<UserRow | undefined> {
+    async updateUser(id: number, patch: Partial<{ name: string; role: Role; active: boolean; password_hash: string; phone_extension: string | null }>): Promise<UserRow | undefined> {
       const [row] = await db('users').where({ id }).update({ ...patch, updated_at: db.fn.now() }).returning('*');
       return row as UserRow | undefined;
+    },
+    async findUserByExtension(extension: string): Promise<Pick<UserRow, 'id' | 'name'> | undefined> {
+      return db('users').where({ phone_extension: extension }).first('id', 'name');
     },
     async countUsers(): Promise<number> {
       const row = await db('users').count<{ count: string | number }[]>('* as count').first();

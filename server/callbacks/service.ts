@@ -123,13 +123,16 @@ export function createCallbackService(deps: {
     async request(input: unknown, opts: { lang: string }) {
       const parsed = callbackRequestSchema.safeParse(input);
       const fields = parsed.success ? [] : toFieldErrors(parsed.error);
-      const slug = parsed.success ? parsed.data.category : undefined;
+      // Checked on what was given even when another field is wrong, so every problem is reported at once.
+      const given = (input ?? {}) as Record<string, unknown>;
+      const has = (name: string) => !fields.some((f) => f.field === name);
+      const slug = parsed.success ? parsed.data.category : has('category') && typeof given.category === 'string' ? given.category.trim().toLowerCase() : undefined;
       const category = slug ? await topics.activeCategory(slug) : undefined;
       if (slug && !category) fields.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
       let window: Slot | undefined;
-      if (parsed.success) {
+      if (has('slot') && typeof given.slot === 'string') {
         try {
-          window = slotStartingAt(parsed.data.slot);
+          window = slotStartingAt(given.slot.trim());
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           fields.push(...err.fields);

@@ -1,5 +1,6 @@
 import { sanitizeMailHtml, splitQuoted } from '../intake/mail-content.js';
 import { translate } from '../platform/i18n.js';
+import { formatDateTime, formatWindow } from '../platform/views.js';
 import type { TimelineRow } from './store.js';
 
 /** How one case event reads in the timeline, in the reader's language. */
@@ -25,6 +26,8 @@ export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages
   const status = (v: unknown) => translate(lang, `status.${String(v)}`);
   const kind = e.message_kind === 'resident' ? 'message' : e.message_kind === 'reply' ? 'reply' : e.message_kind === 'note' ? 'note' : 'change';
   const vars: Record<string, unknown> = { actor };
+  let key = `timeline.${e.type}`;
+  const result = (v: unknown) => translate(lang, `callbacks.result.${String(v)}`);
   switch (e.type) {
     case 'status.changed':
       Object.assign(vars, { from: status(p.from), to: status(p.to) });
@@ -38,10 +41,27 @@ export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages
     case 'case.created':
       Object.assign(vars, { channel: translate(lang, `channel.${String(p.channel ?? 'web')}`) });
       break;
+    case 'callback.requested':
+      Object.assign(vars, {
+        phone: p.phone ?? '',
+        window: formatWindow(p.windowStart, p.windowEnd, lang),
+        source: translate(lang, `callbacks.source.${String(p.source ?? 'web')}`),
+      });
+      break;
+    case 'callback.attempted':
+      Object.assign(vars, { result: result(p.result), attempt: p.attempt ?? '', of: p.of ?? '' });
+      if (p.nextAttemptAt) {
+        key = 'timeline.callback.attempted_next';
+        vars.next = formatDateTime(p.nextAttemptAt, lang);
+      }
+      break;
+    case 'callback.failed':
+      Object.assign(vars, { attempts: p.attempts ?? '', result: result(p.result) });
+      break;
   }
-  const text = e.message_body ?? (e.type === 'case.forwarded' && typeof p.note === 'string' ? p.note : null);
+  const text = e.message_body ?? ((e.type === 'case.forwarded' || e.type === 'callback.attempted') && typeof p.note === 'string' && p.note ? p.note : null);
   const fromMail = e.message_channel === 'email' && e.message_kind === 'resident';
   const split = fromMail && text ? splitQuoted(text) : { body: text, quoted: null };
   const { html, hasRemoteImages } = fromMail ? mailHtml(e.message_html, opts.remoteImages ?? false) : { html: null, hasRemoteImages: false };
-  return { label: translate(lang, `timeline.${e.type}`, vars), kind, body: split.body, quoted: split.quoted, html, hasRemoteImages };
+  return { label: translate(lang, key, vars), kind, body: split.body, quoted: split.quoted, html, hasRemoteImages };
 }

@@ -65,21 +65,28 @@ export function createContactService(deps: {
       const parsed = contactSchema.safeParse(input);
       const fields: FieldError[] = parsed.success ? [] : toFieldErrors(parsed.error);
       const v = parsed.success ? parsed.data : undefined;
-      const category = v ? await topics.activeCategory(v.category) : undefined;
-      if (v && !category) fields.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
-      const department = v?.outcome === 'forwarded' && v.department ? await organisation.findDepartmentBySlug(v.department) : undefined;
-      if (v?.outcome === 'forwarded' && (!department || !department.active)) {
+      // The checks across fields run on what was given even when another field is wrong, so every problem is reported at once.
+      const given = (input ?? {}) as Record<string, unknown>;
+      const has = (name: string) => !fields.some((f) => f.field === name);
+      const filled = (name: string) => typeof given[name] === 'string' && (given[name] as string).trim() !== '';
+      const outcome = v?.outcome ?? (has('outcome') ? CONTACT_OUTCOMES.find((o) => o === given.outcome) : undefined);
+      const slug = v?.category ?? (has('category') && filled('category') ? String(given.category).trim().toLowerCase() : undefined);
+      const category = slug ? await topics.activeCategory(slug) : undefined;
+      if (slug && !category) fields.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
+      const departmentSlug = v?.department ?? (has('department') && filled('department') ? String(given.department).trim().toLowerCase() : undefined);
+      const department = outcome === 'forwarded' && departmentSlug ? await organisation.findDepartmentBySlug(departmentSlug) : undefined;
+      if (outcome === 'forwarded' && has('department') && (!department || !department.active)) {
         fields.push(
-          v.department
-            ? { field: 'department', code: 'errors.department_unknown', message: `There is no department "${v.department}"` }
+          departmentSlug
+            ? { field: 'department', code: 'errors.department_unknown', message: `There is no department "${departmentSlug}"` }
             : { field: 'department', code: 'errors.department_required', message: 'Choose the department to forward to' },
         );
       }
-      if (v?.outcome === 'callback' && !v.phone) fields.push({ field: 'phone', code: 'errors.phone_required', message: 'A callback needs a phone number' });
+      if (outcome === 'callback' && has('phone') && !filled('phone')) fields.push({ field: 'phone', code: 'errors.phone_required', message: 'A callback needs a phone number' });
       let window: { start: Date; end: Date } | undefined;
-      if (v?.outcome === 'callback') {
+      if (outcome === 'callback' && has('slot')) {
         try {
-          window = v.slot ? callbacks.slotStartingAt(v.slot) : callbacks.soonest();
+          window = filled('slot') ? callbacks.slotStartingAt(String(given.slot).trim()) : callbacks.soonest();
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
           fields.push(...err.fields);

@@ -47,9 +47,22 @@ export async function seedDemo(s: Services): Promise<{ seeded: boolean; password
   if ((await s.auth.countUsers()) > 0) return { seeded: false };
   const generated = !s.config.demoPassword;
   const password = s.config.demoPassword ?? randomBytes(12).toString('base64url');
+  const staff = [];
   for (const [role, name] of [['agent', 'Anna Agent'], ['manager', 'Maria Chef'], ['admin', 'Adam Admin']] as const) {
-    await s.auth.createUser({ email: `${role}@borlange.example`, name, role, password });
+    staff.push(await s.auth.createUser({ email: `${role}@borlange.example`, name, role, password }));
   }
   for (const c of DEMO_CASES) await s.cases.createCase(c, { channel: c.email ? 'web' : 'phone' });
+  // A morning at the desk: a call answered directly, and a resident waiting to be called back.
+  const agent = staff[0];
+  if (agent) {
+    await s.contacts.register(agent, { channel: 'phone', category: 'forskoleplats', summary: 'Frågade hur lång kön till förskola är just nu. Svarat: cirka tre månader.', outcome: 'answered' }, { lang: 'sv' });
+    const slot = s.callbacks.slots()[0];
+    if (slot) {
+      await s.callbacks.request(
+        { name: 'Olof Ek', phone: '070-765 43 21', category: 'forsorjningsstod', slot: slot.start.toISOString(), message: 'Vill veta vilka papper som behövs för ansökan.' },
+        { lang: 'sv' },
+      );
+    }
+  }
   return { seeded: true, password, generated };
 }

@@ -14,6 +14,11 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 const FORM_FIELDS = ['name', 'email', 'phone', 'category', 'subject', 'message'] as const;
 
+/** What a resident sees of their callback: the number, the window and how it went; never who called. */
+function residentCallback(cb: { status: string; phone: string; window_start: Date; window_end: Date } | undefined) {
+  return cb && { status: cb.status, phone: cb.phone, start: cb.window_start, end: cb.window_end };
+}
+
 /** The resident's side: the start page, the contact form, the receipt and the case link. */
 export function intakeRoutes(s: Services): RouteDef[] {
   const { config, cases, organisation, attachments } = s;
@@ -71,6 +76,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
     const lang = req.ctx.lang;
     const liveCursor = await s.live.cursor();
     const view = await caseByToken(token);
+    const callback = residentCallback(await s.callbacks.forCase(view.case.id));
     const files = view.attachments.map((a) => ({ ...a, url: `/arende/${token}/bilagor/${a.public_id}` }));
     const byMessage = new Map<number, typeof files>();
     for (const f of files) byMessage.set(f.message_id!, [...(byMessage.get(f.message_id!) ?? []), f]);
@@ -84,6 +90,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
       categoryName: lang === 'sv' ? view.case.category_name_sv : view.case.category_name_en,
       conversation: view.conversation.map((e) => ({ ...e, fromResident: e.message_kind === 'resident', files: byMessage.get(e.message_id!) ?? [] })),
       canReply: view.case.status !== 'closed',
+      callback,
       token,
       uploads: uploadHints(lang),
       ...extra,
@@ -138,11 +145,13 @@ export function intakeRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const token = String(req.params.token);
         const view = await caseByToken(token);
+        const callback = residentCallback(await s.callbacks.forCase(view.case.id));
         res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
         res.render('resident/receipt', {
           lang: req.ctx.lang,
-          title: translate(req.ctx.lang, 'receipt.title'),
+          title: translate(req.ctx.lang, callback ? 'receipt.callback_title' : 'receipt.title'),
           c: view.case,
+          callback,
           link: `${config.publicUrl}/arende/${token}`,
           mailed: Boolean(view.case.resident_email),
         });

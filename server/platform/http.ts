@@ -22,6 +22,8 @@ export interface RequestContext {
 declare module 'express-serve-static-core' {
   interface Request {
     ctx: RequestContext;
+    /** The JSON body's bytes as received, for signatures over the body (set by the /api JSON parser). */
+    rawBody?: Buffer;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Services } from '../services.js';
 import { clientEvents } from '../live/protocol.js';
 import { callbackAttemptSchema, callbackRequestSchema } from '../callbacks/service.js';
 import { contactSchema } from '../contacts/service.js';
+import { telephonyOpenApi } from '../telephony/openapi.js';
 import type { RouteDef } from './routing.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -109,6 +110,7 @@ export function buildOpenApi(publicUrl: string) {
     required: false,
     schema,
   }));
+  const telephony = telephonyOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -122,6 +124,7 @@ export function buildOpenApi(publicUrl: string) {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
         session: { type: 'apiKey', in: 'cookie', name: 'sc_session' },
+        ...telephony.securitySchemes,
       },
       schemas: {
         NewCase: toSchema(newCaseSchema),
@@ -137,6 +140,7 @@ export function buildOpenApi(publicUrl: string) {
         Contact: toSchema(contactSchema),
         CallbackRequest: toSchema(callbackRequestSchema),
         CallbackAttempt: toSchema(callbackAttemptSchema),
+        ...telephony.schemas,
       },
     },
     paths: {
@@ -258,6 +262,7 @@ export function buildOpenApi(publicUrl: string) {
       },
       '/api/v1/categories': { get: { summary: 'Topics', responses: { '200': { description: 'Active topics' } } } },
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },
+      ...telephony.paths,
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: '{"status":"ok"}' }, '503': { description: 'The database does not answer' } } } },
     },
   };

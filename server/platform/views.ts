@@ -107,13 +107,14 @@ export function formatDateTime(value: unknown, lang: string): string {
   return Number.isNaN(d.getTime()) ? '' : dateTimeFormat(lang).format(d);
 }
 
-const windowFormats = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+const windowFormats = new Map<string, { day: Intl.DateTimeFormat; shortDay: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
 function windowFormat(lang: string) {
   let f = windowFormats.get(lang);
   if (!f) {
     const locale = lang === 'en' ? 'en-GB' : lang;
     f = {
       day: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, weekday: 'long', day: 'numeric', month: 'long' }),
+      shortDay: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, weekday: 'short', day: 'numeric', month: 'short' }),
       time: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }),
     };
     windowFormats.set(lang, f);
@@ -141,15 +142,25 @@ export function formatTimeRange(start: Date, end: Date, lang: string): string {
   return `${f.time.format(start)}–${f.time.format(end)}`;
 }
 
-/** "kl. 10:00" today, "tisdag 1 december kl. 10:00" on another day: when something is due. */
+/** "kl. 10:00" today, "tis 1 dec. kl. 10:00" on another day: when something is due, short enough for a queue row. */
 export function formatDue(value: unknown, lang: string, now = new Date()): string {
   if (!value) return '';
   const d = value instanceof Date ? value : new Date(String(value));
   if (Number.isNaN(d.getTime())) return '';
   const f = windowFormat(lang);
   const time = f.time.format(d);
-  const day = f.day.format(d);
-  return day === f.day.format(now) ? translate(lang, 'time.at_today', { time }) : translate(lang, 'time.at_day', { day, time });
+  if (f.day.format(d) === f.day.format(now)) return translate(lang, 'time.at_today', { time });
+  return translate(lang, 'time.at_day', { day: f.shortDay.format(d), time });
+}
+
+/** A Swedish number as people write it (070-123 45 67, 0243-740 00); anything else as it was stored. */
+export function formatPhone(value: unknown): string {
+  const v = String(value ?? '');
+  const mobile = /^(07\d)(\d{3})(\d{2})(\d{2})$/.exec(v);
+  if (mobile) return `${mobile[1]}-${mobile[2]} ${mobile[3]} ${mobile[4]}`;
+  const intl = /^\+46(7\d)(\d{3})(\d{2})(\d{2})$/.exec(v);
+  if (intl) return `+46 ${intl[1]}-${intl[2]} ${intl[3]} ${intl[4]}`;
+  return v;
 }
 
 function rootLang(options: Handlebars.HelperOptions): string {
@@ -176,6 +187,7 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('datetime', function (value: unknown, options: Handlebars.HelperOptions) {
     return formatDateTime(value, rootLang(options));
   });
+  hbs.registerHelper('phone', (value: unknown) => formatPhone(value));
   hbs.registerHelper('timewindow', function (start: unknown, end: unknown, options: Handlebars.HelperOptions) {
     return formatWindow(start, end, rootLang(options));
   });

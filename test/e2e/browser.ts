@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Result as AxeResult } from 'axe-core';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 import type { Config } from '../../server/config.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
@@ -206,4 +206,16 @@ export function decodeQuotedPrintable(text: string): string {
     }
   }
   return Buffer.from(bytes).toString('utf8');
+}
+
+/** Sends a form the way a keyboard user does: Tab to its submit button, then Enter. */
+export async function submitWithKeyboard(page: Page, buttonText: RegExp): Promise<Response> {
+  await tabTo(page, (f) => f.tag === 'button' && buttonText.test(f.text), `the button ${buttonText}`);
+  // The next load event is the new page's: the current one has loaded already.
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.waitForEvent('load'),
+    page.keyboard.press('Enter'),
+  ]);
+  return response;
 }

@@ -276,7 +276,7 @@ describe('browser (Chromium): the live agent workspace', function () {
     const { page } = bertil;
     const ref = (await page.locator('#queue-rows tr').last().getAttribute('data-reference'))!;
     const target = app.config.live.waitTargetMinutes;
-    await app.db('cases').where({ reference: ref }).update({ created_at: new Date(Date.now() - (target + 90) * 60_000) });
+    await app.db('cases').where({ reference: ref }).update({ created_at: new Date(Date.now() - (target + 90) * 60_000), queue_at: new Date(Date.now() - (target + 90) * 60_000) });
     await page.goto(url('/agent'));
     await markPage(page);
 

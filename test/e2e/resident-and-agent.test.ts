@@ -15,6 +15,7 @@ import {
   tabTo,
   type BrowserSession,
   type ServedApp,
+  submitWithKeyboard,
 } from './browser.js';
 
 /**
@@ -60,17 +61,6 @@ async function mainText(page: Page): Promise<string> {
   return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
 }
 
-/** Sends a form the way a keyboard user does: Tab to its submit button, then Enter. */
-async function submitWithKeyboard(page: Page, buttonText: RegExp): Promise<Response> {
-  await tabTo(page, (f) => f.tag === 'button' && buttonText.test(f.text), `the button ${buttonText}`);
-  // The next load event is the new page's: the current one has loaded already.
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-    page.waitForEvent('load'),
-    page.keyboard.press('Enter'),
-  ]);
-  return response;
-}
 
 /** Clicks a submit button and waits for the page that comes back. */
 async function submitByClick(page: Page, form: string, buttonName: RegExp): Promise<Response> {

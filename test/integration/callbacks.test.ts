@@ -55,7 +55,7 @@ describe('callbacks', function () {
     assert.deepEqual(await eventsOf(res.body.reference), ['case.created', 'callback.requested']);
     const ack = await t.db('mail_outbox').where({ to_address: 'greta@example.com' }).first();
     assert.ok(ack, 'a confirmation mail');
-    assert.match(ack.text_body, /Vi ringer dig på 0701234567, \S+ \d+ \S+ \d\d:\d\d–\d\d:\d\d/);
+    assert.match(ack.text_body, /Vi ringer dig på 070-123 45 67, \S+ \d+ \S+ \d\d:\d\d–\d\d:\d\d/);
   });
 
   it('refuses a time not on offer, a missing number or topic, with field errors and nothing written', async () => {
@@ -65,9 +65,11 @@ describe('callbacks', function () {
     const offHours = new Date(firstSlot().start.getTime() + 60_000).toISOString();
     assert.deepEqual(Object.keys((await request({ name: 'A', phone: '0701234567', category: 'bygglov', slot: offHours }).expect(400)).body.fields), ['slot']);
     const missing = await request({ name: '', category: 'nope', slot: '' }).expect(400);
-    assert.deepEqual(Object.keys(missing.body.fields).sort(), ['name', 'phone', 'slot']);
+    assert.deepEqual(Object.keys(missing.body.fields).sort(), ['category', 'name', 'phone', 'slot']);
     const unknown = await request({ name: 'A', phone: '0701234567', category: 'nope', slot: firstSlot().start.toISOString() }).expect(400);
     assert.deepEqual(Object.keys(unknown.body.fields), ['category']);
+    const mixed = await request({ name: '', phone: '0701234567', category: 'nope', slot: '2020-01-01T07:00:00.000Z' }).expect(400);
+    assert.deepEqual(Object.keys(mixed.body.fields).sort(), ['category', 'name', 'slot'], 'a field error does not hide the others');
     assert.deepEqual(await rowCounts(t.db), before);
   });
 

@@ -82,6 +82,8 @@ describe('quick registration of calls and visits', function () {
     assert.match(unknownDept.body.fields.department, /no-such-dept/);
     const cb = await register({ channel: 'phone', category: 'nope', summary: 'x', outcome: 'callback', slot: '2020-01-01T08:00:00Z' }).expect(400);
     assert.deepEqual(Object.keys(cb.body.fields).sort(), ['category', 'phone', 'slot']);
+    const mixed = await register({ channel: 'phone', category: 'bygglov', summary: '', outcome: 'callback', slot: 'igår' }).expect(400);
+    assert.deepEqual(Object.keys(mixed.body.fields).sort(), ['phone', 'slot', 'summary'], 'a field error does not hide the others');
     const badPhone = await register({ channel: 'phone', category: 'bygglov', summary: 'x', outcome: 'answered', phone: 'ring mig' }).expect(400);
     assert.deepEqual(Object.keys(badPhone.body.fields), ['phone']);
     assert.deepEqual(await rowCounts(t.db), before);
@@ -96,6 +98,10 @@ describe('quick registration of calls and visits', function () {
     const doc = (await t.request().get('/api/v1/openapi.json').expect(200)).body;
     assert.deepEqual(doc.components.schemas.Contact.properties.outcome.enum, ['answered', 'forwarded', 'callback', 'case']);
     assert.deepEqual(doc.components.schemas.CallbackAttempt.properties.result.enum, ['reached', 'no_answer', 'busy', 'wrong_number']);
-    for (const p of ['/api/v1/contacts', '/api/v1/callbacks', '/api/v1/callbacks/slots', '/api/v1/cases/{reference}/callback-attempts']) assert.ok(doc.paths[p], p);
+    for (const p of ['/api/v1/contacts', '/api/v1/callbacks', '/api/v1/callbacks/slots', '/api/v1/cases/{reference}/callback-attempts', '/api/v1/telephony/events']) assert.ok(doc.paths[p], p);
+    assert.ok(doc.components.schemas.CallEvent, 'the telephony event schema');
+    assert.ok(doc.components.securitySchemes.telephonySignature, 'the signature scheme');
+    const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)].map((m) => m[1]!);
+    for (const r of new Set(refs)) assert.ok(doc.components.schemas[r], `$ref ${r} resolves`);
   });
 });

@@ -5,6 +5,7 @@
  * work as plain pages with forms.
  */
 import type { LiveMessage } from '../../../server/live/protocol.js';
+import { CallerPanel } from './caller.js';
 import { CaseView } from './case-view.js';
 import { LiveConnection } from './connection.js';
 import { Notices } from './notices.js';
@@ -26,6 +27,7 @@ function start(root: HTMLElement): void {
       let queue: QueueView | undefined;
       const live = new LiveConnection({ root, follow: { queue: true }, onMessage, onSubscribed: (s) => queue?.onSubscribed(s.counts) });
       view = queue = new QueueView(root, live, notices);
+      new CallerPanel(live);
       break;
     }
     case 'case': {
