@@ -1,12 +1,10 @@
-import type { Request } from 'express';
 import { toApiCase } from '../cases/api-routes.js';
-import { NotFoundError } from '../platform/errors.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CallbackRow } from './store.js';
+import { referenceParam } from '../cases/reference.js';
 
-const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function toApiCallback(cb: CallbackRow & { reference?: string }) {
@@ -28,11 +26,6 @@ export function toApiCallback(cb: CallbackRow & { reference?: string }) {
 export function callbackApiRoutes(s: Services): RouteDef[] {
   const { callbacks, cases, config } = s;
   const limit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
-  const reference = (req: Request) => {
-    const ref = String(req.params.reference);
-    if (!REFERENCE.test(ref)) throw new NotFoundError(`No case ${ref}`);
-    return ref;
-  };
   return [
     {
       method: 'get',
@@ -69,7 +62,7 @@ export function callbackApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Record an attempt to call back',
       handler: async (req, res) => {
-        const ref = reference(req);
+        const ref = referenceParam(req);
         await callbacks.recordAttempt(ref, req.ctx.user!, req.body);
         const view = await cases.getForAgent(ref);
         const cb = await callbacks.forCase(view.case.id);

@@ -1,11 +1,9 @@
-import type { Request } from 'express';
-import { NotFoundError } from '../platform/errors.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CaseRow, QueueRow } from './store.js';
+import { referenceParam } from './reference.js';
 
-const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
@@ -49,11 +47,6 @@ export function caseApiRoutes(s: Services): RouteDef[] {
   const { cases, organisation, config } = s;
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
-  const reference = (req: Request) => {
-    const ref = String(req.params.reference);
-    if (!REFERENCE.test(ref)) throw new NotFoundError(`No case ${ref}`);
-    return ref;
-  };
 
   const detail = async (ref: string) => {
     const view = await cases.getForAgent(ref);
@@ -116,7 +109,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'A case with its messages and events',
       handler: async (req, res) => {
-        res.json(await detail(reference(req)));
+        res.json(await detail(referenceParam(req)));
       },
     },
     {
@@ -125,7 +118,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Change status and/or assignment',
       handler: async (req, res) => {
-        const ref = reference(req);
+        const ref = referenceParam(req);
         await cases.update(ref, req.ctx.user!, req.body ?? {});
         res.json(await detail(ref));
       },
@@ -136,7 +129,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Reply to the resident (mailed, and shown on their page)',
       handler: async (req, res) => {
-        const ref = reference(req);
+        const ref = referenceParam(req);
         await cases.reply(ref, req.ctx.user!, req.body ?? {});
         res.status(201).json(await detail(ref));
       },
@@ -147,7 +140,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Add an internal note',
       handler: async (req, res) => {
-        const ref = reference(req);
+        const ref = referenceParam(req);
         await cases.addNote(ref, req.ctx.user!, req.body ?? {});
         res.status(201).json(await detail(ref));
       },
@@ -158,7 +151,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Forward to a department with a handover note',
       handler: async (req, res) => {
-        const ref = reference(req);
+        const ref = referenceParam(req);
         await cases.forward(ref, req.ctx.user!, req.body ?? {});
         res.json(await detail(ref));
       },

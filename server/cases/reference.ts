@@ -1,3 +1,16 @@
+import type { Request } from 'express';
+import { NotFoundError } from '../platform/errors.js';
+
+/** A whole case reference, as in URLs and forms: SC-2026-000123. */
+export const REFERENCE_PATTERN = /^SC-\d{4}-\d{6,}$/;
+
+/** The :reference of a route; anything that cannot be one is a 404 without a query. */
+export function referenceParam(req: Request): string {
+  const ref = String(req.params.reference);
+  if (!REFERENCE_PATTERN.test(ref)) throw new NotFoundError(`No case ${ref}`);
+  return ref;
+}
+
 const yearFormat = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric' });
 
 export function formatReference(number: number, at = new Date()): string {

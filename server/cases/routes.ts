@@ -12,8 +12,8 @@ import { PRESENCE_STATUSES } from '../live/protocol.js';
 import type { Language } from '../platform/i18n.js';
 import { describeCounts } from '../queue/service.js';
 import { CALLBACK_RESULTS } from '../callbacks/store.js';
+import { referenceParam } from './reference.js';
 
-const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
 type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback';
 
@@ -48,15 +48,10 @@ function failureSummary(action: CaseAction, error: AppError, lang: string) {
 export function caseRoutes(s: Services): RouteDef[] {
   const { cases, organisation, auth, attachments } = s;
 
-  const reference = (req: Request) => {
-    const ref = String(req.params.reference);
-    if (!REFERENCE.test(ref)) throw new NotFoundError(`No case ${ref}`);
-    return ref;
-  };
 
   async function renderCase(req: Request, res: Response, status = 200, form?: { action: CaseAction; error: AppError; values: Record<string, unknown> }) {
     const lang = req.ctx.lang;
-    const ref = reference(req);
+    const ref = referenceParam(req);
     // Read before the case: the page then holds every event up to here, and live updates resume after it.
     const liveCursor = await s.live.cursor();
     const [view, users, departments, undeliveredMail] = await Promise.all([
@@ -105,7 +100,7 @@ export function caseRoutes(s: Services): RouteDef[] {
     access: 'agent',
     summary: `Case action: ${name}`,
     handler: async (req, res) => {
-      const ref = reference(req);
+      const ref = referenceParam(req);
       try {
         await run(ref, req);
         const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' ? SECTION_IDS.callback : 'actions';
@@ -126,7 +121,7 @@ export function caseRoutes(s: Services): RouteDef[] {
     summary: 'A reload of a failed action goes back to the case',
     handler: (req, res) => {
       if (!(String(req.params.action) in SECTION_IDS)) throw new NotFoundError(`No page at ${req.path}`);
-      res.redirect(303, `/agent/cases/${reference(req)}`);
+      res.redirect(303, `/agent/cases/${referenceParam(req)}`);
     },
   };
 

@@ -5,8 +5,8 @@ import type { RouteDef } from '../platform/routing.js';
 import { localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { CONTACT_CHANNELS, CONTACT_OUTCOMES, type ContactOutcome } from './service.js';
+import { REFERENCE_PATTERN } from '../cases/reference.js';
 
-const REFERENCE = /^SC-\d{4}-\d{6,}$/;
 
 /** The form's fields in page order: the error summary lists them so, each linking to its control. */
 const FORM_FIELDS = ['channel', 'category', 'summary', 'name', 'phone', 'outcome', 'department', 'slot'] as const;
@@ -39,7 +39,7 @@ export function contactRoutes(s: Services): RouteDef[] {
       organisation.listCategories({ activeOnly: true }),
       organisation.listDepartments({ activeOnly: true }),
     ]);
-    const ref = typeof req.query.klart === 'string' && REFERENCE.test(req.query.klart) ? req.query.klart : undefined;
+    const ref = typeof req.query.klart === 'string' && REFERENCE_PATTERN.test(req.query.klart) ? req.query.klart : undefined;
     const outcome = CONTACT_OUTCOMES.find((o) => o === req.query.utfall);
     res.status(status).render('agent/register', {
       lang,

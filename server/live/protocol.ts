@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REFERENCE_PATTERN } from '../cases/reference.js';
 
 /**
  * The live workspace's wire protocol, shared by the server and the browser
@@ -7,7 +8,6 @@ import { z } from 'zod';
  * `{ ok: true, … }` or `{ ok: false, error, message }`.
  */
 
-export const REFERENCE_PATTERN = /^SC-\d{4}-\d{6,}$/;
 export const PRESENCE_STATUSES = ['available', 'busy', 'break'] as const;
 export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
 
