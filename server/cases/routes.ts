@@ -10,7 +10,7 @@ import { describeEvent } from './timeline.js';
 import { hasRole } from '../auth/roles.js';
 import { PRESENCE_STATUSES } from '../live/protocol.js';
 import type { Language } from '../platform/i18n.js';
-import { describeCounts } from '../queue/service.js';
+import { describeCounts, waitingFor } from '../queue/service.js';
 import { CALLBACK_RESULTS } from '../callbacks/store.js';
 import { referenceParam } from './reference.js';
 
@@ -173,7 +173,7 @@ export function caseRoutes(s: Services): RouteDef[] {
           done: status ? translate(lang, 'presence.changed', { status: translate(lang, `presence.status.${status}`) }) : undefined,
           takeNextEmpty: req.query.tomt === '1',
           title: translate(lang, 'queue.title'),
-          items: result.items.map((i) => ({ ...i, waitingMinutes: Math.max(0, Math.round((now - new Date(i.queue_at).getTime()) / 60000)) })),
+          items: result.items.map((i) => ({ ...i, ...waitingFor(i, now) })),
           nextUrl: result.next ? `/agent?${new URLSearchParams([...params, ['cursor', result.next]]).toString()}` : undefined,
           firstUrl: filter.cursor ? `/agent?${params.toString()}` : undefined,
           filter,

@@ -4,6 +4,7 @@ import { describeEvent } from '../cases/timeline.js';
 import { LANGUAGES, translate, type Language } from '../platform/i18n.js';
 import type { Views } from '../platform/views.js';
 import type { LiveMessage, LiveRow } from './protocol.js';
+import { waitingFor } from '../queue/service.js';
 
 /**
  * Who a live message is for. A socket belongs to one audience per
@@ -132,9 +133,8 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
   };
 
   function queueRow(r: QueueRow, lang: Language): LiveRow {
-    const waitingMinutes = Math.max(0, Math.round((Date.now() - new Date(r.queue_at).getTime()) / 60000));
     return {
-      html: views.partial('case-row', { ...r, waitingMinutes, lang }),
+      html: views.partial('case-row', { ...r, ...waitingFor(r), lang }),
       status: r.status,
       channel: r.channel,
       category: r.category,

@@ -75,3 +75,9 @@ export function describeCounts(s: QueueSnapshot, lang: Language): QueueCounts {
     oldest: s.oldest ? { reference: s.oldest.reference, since: new Date(s.oldest.queue_at).toISOString() } : null,
   };
 }
+
+/** How long a queue row has waited, in whole minutes; a callback not yet due has not started waiting. */
+export function waitingFor(row: { queue_at: Date }, now = Date.now()): { waitingMinutes: number; notYetDue: boolean } {
+  const since = new Date(row.queue_at).getTime();
+  return since > now ? { waitingMinutes: 0, notYetDue: true } : { waitingMinutes: Math.round((now - since) / 60_000), notYetDue: false };
+}

@@ -141,6 +141,9 @@ describe('callbacks', function () {
     await attempt(ref, { result: 'no_answer' }).expect(201); // due again in 30 minutes or more
     const counts = (await agent.agent.get('/api/v1/queue/counts').expect(200)).body;
     assert.equal(counts.waiting, 0);
+    const page = await agent.agent.get('/agent').expect(200);
+    const row = new RegExp(`<tr id="case-${ref}"[\\s\\S]*?</tr>`).exec(page.text)?.[0] ?? '';
+    assert.match(row, /<td data-waiting-since="[^"]+">–<\/td>/, 'a callback not yet due has not started waiting');
     await sweeper.agent.post('/api/v1/queue/take-next').set('X-CSRF-Token', sweeper.csrf).expect(204);
     // When it is due, it is the next one taken.
     await t.db('cases').where({ reference: ref }).update({ queue_at: new Date(Date.now() - 1000) });

@@ -53,7 +53,8 @@ export function replaceContentKeepingFocus(container: Element, html: string): vo
 /** The whole minutes since an ISO time, never negative (as the server rounds them). */
 export function minutesSince(iso: string, now = Date.now()): number | null {
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : Math.max(0, Math.round((now - t) / 60_000));
+  // Not yet due (a callback later today): nothing to count yet.
+  return Number.isNaN(t) || t > now ? null : Math.round((now - t) / 60_000);
 }
 
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
