@@ -12,6 +12,7 @@ import { callbackApiRoutes } from './callbacks/api-routes.js';
 import { contactApiRoutes } from './contacts/api-routes.js';
 import { queueRoutes } from './queue/routes.js';
 import { telephonyRoutes } from './telephony/routes.js';
+import { faqApiRoutes } from './faq/api-routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
@@ -42,6 +43,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...contactApiRoutes(services),
     ...callbackApiRoutes(services),
     ...telephonyRoutes(services),
+    ...faqApiRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const services = createServices({ config, db: database.knex, logger });
-  if (await seedReferenceData(services)) logger.info('seeded departments and topics');
+  if (await seedReferenceData(services)) logger.info('seeded reference data (departments, topics, FAQ articles)');
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
   if (config.demo) demo = await seedDemo(services);
 

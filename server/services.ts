@@ -33,6 +33,8 @@ import { createCaseChanger, createCaseOpener } from './cases/change.js';
 import { createContactService } from './contacts/service.js';
 import { createTelephonyService } from './telephony/service.js';
 import { createCallStore } from './telephony/store.js';
+import { createFaqService } from './faq/service.js';
+import { createFaqStore } from './faq/store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -84,6 +86,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
   const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
+  const faq = createFaqService({ db, store: createFaqStore(db) });
   const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live });
 
   return {
@@ -103,6 +106,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     callbacks,
     contacts,
     telephony,
+    faq,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

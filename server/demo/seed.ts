@@ -31,12 +31,22 @@ const DEMO_CASES = [
     message: 'Gatlyktan utanför Stationsgatan 12 har varit släckt i två veckor.' },
 ];
 
-/** Departments and topics every installation starts with (editable afterwards). */
+/**
+ * Departments, topics and the FAQ's articles every installation starts with
+ * (editable afterwards), on every start and by `cli migrate`, on the embedded
+ * database and on PostgreSQL alike. Each part is seeded only while it is
+ * empty, so an installation that already had topics still gets the FAQ once.
+ * True when anything was added.
+ */
 export async function seedReferenceData(s: Services): Promise<boolean> {
-  if ((await s.organisation.listCategories()).length) return false;
-  for (const d of DEPARTMENTS) await s.organisation.createDepartment(d);
-  for (const c of CATEGORIES) await s.organisation.createCategory(c);
-  return true;
+  let seeded = false;
+  if (!(await s.organisation.listCategories()).length) {
+    for (const d of DEPARTMENTS) await s.organisation.createDepartment(d);
+    for (const c of CATEGORIES) await s.organisation.createCategory(c);
+    seeded = true;
+  }
+  if ((await s.faq.seed()) > 0) seeded = true;
+  return seeded;
 }
 
 /**

@@ -6,6 +6,7 @@ import { clientEvents } from '../live/protocol.js';
 import { callbackAttemptSchema, callbackRequestSchema } from '../callbacks/service.js';
 import { contactSchema } from '../contacts/service.js';
 import { telephonyOpenApi } from '../telephony/openapi.js';
+import { faqOpenApi } from '../faq/openapi.js';
 import type { RouteDef } from './routing.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -111,6 +112,7 @@ export function buildOpenApi(publicUrl: string) {
     schema,
   }));
   const telephony = telephonyOpenApi();
+  const faq = faqOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -141,6 +143,7 @@ export function buildOpenApi(publicUrl: string) {
         CallbackRequest: toSchema(callbackRequestSchema),
         CallbackAttempt: toSchema(callbackAttemptSchema),
         ...telephony.schemas,
+        ...faq.schemas,
       },
     },
     paths: {
@@ -263,6 +266,7 @@ export function buildOpenApi(publicUrl: string) {
       '/api/v1/categories': { get: { summary: 'Topics', responses: { '200': { description: 'Active topics' } } } },
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },
       ...telephony.paths,
+      ...faq.paths,
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: '{"status":"ok"}' }, '503': { description: 'The database does not answer' } } } },
     },
   };

@@ -98,7 +98,7 @@ describe('quick registration of calls and visits', function () {
     const doc = (await t.request().get('/api/v1/openapi.json').expect(200)).body;
     assert.deepEqual(doc.components.schemas.Contact.properties.outcome.enum, ['answered', 'forwarded', 'callback', 'case']);
     assert.deepEqual(doc.components.schemas.CallbackAttempt.properties.result.enum, ['reached', 'no_answer', 'busy', 'wrong_number']);
-    for (const p of ['/api/v1/contacts', '/api/v1/callbacks', '/api/v1/callbacks/slots', '/api/v1/cases/{reference}/callback-attempts', '/api/v1/telephony/events']) assert.ok(doc.paths[p], p);
+    for (const p of ['/api/v1/contacts', '/api/v1/callbacks', '/api/v1/callbacks/slots', '/api/v1/cases/{reference}/callback-attempts', '/api/v1/telephony/events', '/api/v1/faq/search']) assert.ok(doc.paths[p], p);
     assert.ok(doc.components.schemas.CallEvent, 'the telephony event schema');
     assert.ok(doc.components.securitySchemes.telephonySignature, 'the signature scheme');
     const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)].map((m) => m[1]!);
