@@ -173,6 +173,7 @@ export function createAttachmentService(deps: { store: AttachmentStore; config: 
 
     findByPublicId: (publicId: string) => store.findByPublicId(publicId),
     listForCase: (caseId: number) => store.listForCase(caseId),
+    listForMessages: (messageIds: number[]) => store.listForMessages(messageIds),
     insertMany: store.insertMany,
   };
 }

@@ -20,6 +20,8 @@ export function createAttachmentStore(db: Knex) {
       return (await trx('attachments').insert(rows).returning('*')) as AttachmentRow[];
     },
     listForCase: (caseId: number): Promise<AttachmentRow[]> => db<AttachmentRow>('attachments').where({ case_id: caseId }).orderBy('id'),
+    listForMessages: (messageIds: number[]): Promise<AttachmentRow[]> =>
+      messageIds.length ? db<AttachmentRow>('attachments').whereIn('message_id', messageIds).orderBy('id') : Promise.resolve([]),
     findByPublicId: (publicId: string) => db<AttachmentRow>('attachments').where({ public_id: publicId }).first(),
   };
 }

@@ -148,6 +148,26 @@ export function createCaseStore(db: Knex) {
       .leftJoin('messages as m', 'm.event_id', 'e.id')
       .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body', 'm.body_html as message_html', 'm.channel as message_channel');
 
+  /** A case with its topic, resident, assignee and department names. */
+  const summaries = () =>
+    db('cases as c')
+      .join('categories as cat', 'cat.id', 'c.category_id')
+      .join('residents as r', 'r.id', 'c.resident_id')
+      .leftJoin('users as u', 'u.id', 'c.assignee_id')
+      .leftJoin('departments as d', 'd.id', 'c.department_id')
+      .select(
+        'c.*',
+        'cat.slug as category',
+        'cat.name_sv as category_name_sv',
+        'cat.name_en as category_name_en',
+        'r.name as resident_name',
+        'r.email as resident_email',
+        'r.phone as resident_phone',
+        'u.name as assignee_name',
+        'd.name as department_name',
+        'd.slug as department_slug',
+      );
+
   return {
     insertNewCases,
 
@@ -342,24 +362,12 @@ export function createCaseStore(db: Knex) {
     },
 
     async caseSummary(caseId: number) {
-      return db('cases as c')
-        .join('categories as cat', 'cat.id', 'c.category_id')
-        .join('residents as r', 'r.id', 'c.resident_id')
-        .leftJoin('users as u', 'u.id', 'c.assignee_id')
-        .leftJoin('departments as d', 'd.id', 'c.department_id')
-        .where('c.id', caseId)
-        .first(
-          'c.*',
-          'cat.slug as category',
-          'cat.name_sv as category_name_sv',
-          'cat.name_en as category_name_en',
-          'r.name as resident_name',
-          'r.email as resident_email',
-          'r.phone as resident_phone',
-          'u.name as assignee_name',
-          'd.name as department_name',
-          'd.slug as department_slug',
-        );
+      return summaries().where('c.id', caseId).first();
+    },
+
+    /** The summaries of several cases in one query (a batch of live pushes). */
+    async caseSummaries(ids: number[]): Promise<(CaseRow & Record<string, unknown>)[]> {
+      return ids.length ? summaries().whereIn('c.id', ids) : [];
     },
   };
 }

@@ -47,7 +47,7 @@ export interface PreparedBatch {
  * details panel, a resident's conversation entry, a notice for one agent.
  * Internal events never produce anything for a resident.
  */
-export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 'queueRowsByIds' | 'caseSummary'>; attachments: { listForCase(caseId: number): Promise<AttachmentRow[]> } }) {
+export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 'queueRowsByIds' | 'caseSummaries'>; attachments: { listForMessages(messageIds: number[]): Promise<AttachmentRow[]> } }) {
   const { views, cases, attachments } = deps;
 
   function residentSees(e: FeedEventRow): boolean {
@@ -71,13 +71,12 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
     async prepare(events: FeedEventRow[]): Promise<PreparedBatch> {
       const caseIds = [...new Set(events.map((e) => e.case_id))];
       const detailIds = [...new Set(events.filter((e) => CHANGES_DETAILS.has(e.type) || residentSees(e)).map((e) => e.case_id))];
-      const fileIds = [...new Set(events.filter((e) => e.message_id !== null).map((e) => e.case_id))];
-      const [rows, summaries, files] = await Promise.all([
-        cases.queueRowsByIds(caseIds),
-        Promise.all(detailIds.map(async (id) => [id, (await cases.caseSummary(id)) as Record<string, unknown>] as const)),
-        Promise.all(fileIds.map(async (id) => [id, await attachments.listForCase(id)] as const)),
-      ]);
-      return { events, rows: new Map(rows.map((r) => [r.id, r])), summaries: new Map(summaries), files: new Map(files) };
+      const messageIds = events.flatMap((e) => (e.message_id !== null ? [e.message_id] : []));
+      // One query each, however many events the batch holds.
+      const [rows, summaries, attached] = await Promise.all([cases.queueRowsByIds(caseIds), cases.caseSummaries(detailIds), attachments.listForMessages(messageIds)]);
+      const files = new Map<number, AttachmentRow[]>();
+      for (const f of attached) files.set(f.case_id, [...(files.get(f.case_id) ?? []), f]);
+      return { events, rows: new Map(rows.map((r) => [r.id, r])), summaries: new Map(summaries.map((c) => [c.id, c as Record<string, unknown>])), files };
     },
 
     /** The audiences an event concerns, in every language (the caller keeps those with listeners). */
