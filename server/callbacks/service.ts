@@ -113,6 +113,39 @@ export function createCallbackService(deps: {
     return cb;
   }
 
+  /** A new phone case whose one purpose is the callback: opened and scheduled in one transaction. */
+  async function openCallbackCase(c: {
+    reference: string;
+    category: { id: number; slug: string };
+    subject: string;
+    body: string;
+    language: string;
+    token: string;
+    resident: { name: string; email?: string | null; phone: string };
+    window: Slot;
+    source: CallbackSource;
+    callId?: string;
+    ack?: ReturnType<MailComposer['acknowledgement']>;
+  }): Promise<string> {
+    const { case: opened } = await open(
+      {
+        reference: c.reference,
+        channel: 'phone',
+        categoryId: c.category.id,
+        subject: c.subject,
+        language: c.language,
+        token: c.token,
+        body: c.body,
+        payload: { channel: 'phone', category: c.category.slug, subject: c.subject, callback: true, ...(c.callId ? { callId: c.callId } : {}) },
+        ack: c.ack,
+        resident: c.resident,
+      },
+      undefined,
+      (tx) => schedule(tx, { phone: c.resident.phone, window: c.window, source: c.source, callId: c.callId ?? null }).then(() => undefined),
+    );
+    return opened.reference;
+  }
+
   return {
     slots,
     slotStartingAt,
@@ -142,29 +175,16 @@ export function createCallbackService(deps: {
       const v = parsed.data;
       const phone = v.phone!;
       const language = v.language ?? opts.lang;
-      const reference = await references.next();
       const token = newResidentToken();
       const subject = translate(language, 'callbacks.subject', { topic: language === 'en' ? category.name_en : category.name_sv });
+      const reference = await references.next();
       const ack = v.email
         ? composer.acknowledgement({ id: 0, reference, subject, language, resident_token: token }, v.email, v.name, undefined, { phone, window })
         : undefined;
-      const { case: c } = await open(
-        {
-          reference,
-          channel: 'phone',
-          categoryId: category.id,
-          subject,
-          language,
-          token,
-          body: v.message ?? translate(language, 'callbacks.no_message'),
-          payload: { channel: 'phone', category: category.slug, subject, callback: true },
-          ack,
-          resident: { name: v.name, email: v.email ?? null, phone },
-        },
-        undefined,
-        (tx) => schedule(tx, { phone, window: window!, source: 'web' }).then(() => undefined),
-      );
-      return { reference: c.reference, token, statusUrl: composer.statusUrl(token), window, phone };
+      const body = v.message ?? translate(language, 'callbacks.no_message');
+      const resident = { name: v.name, email: v.email ?? null, phone };
+      await openCallbackCase({ reference, category, subject, body, language, token, resident, window, source: 'web', ...(ack ? { ack } : {}) });
+      return { reference, token, statusUrl: composer.statusUrl(token), window, phone };
     },
 
     /**
@@ -182,26 +202,21 @@ export function createCallbackService(deps: {
       if (!category) throw new Error(`The topic for missed calls (${call.categorySlug}) does not exist or is inactive`);
       const window = soonest(call.endedAt > new Date() ? call.endedAt : new Date());
       const language = 'sv';
-      const reference = await references.next();
       const subject = translate(language, 'callbacks.missed_subject', { phone });
       try {
-        const { case: c } = await open(
-          {
-            reference,
-            channel: 'phone',
-            categoryId: category.id,
-            subject,
-            language,
-            token: newResidentToken(),
-            body: translate(language, 'callbacks.missed_body', { phone, queue: call.queue ?? '–', at: call.endedAt.toISOString() }),
-            payload: { channel: 'phone', category: category.slug, subject, callback: true, callId: call.callId },
-            ack: undefined,
-            resident: { name: translate(language, 'contacts.unnamed'), phone },
-          },
-          undefined,
-          (tx) => schedule(tx, { phone, window, source: 'telephony', callId: call.callId }).then(() => undefined),
-        );
-        return { reference: c.reference, created: true };
+        const reference = await openCallbackCase({
+          reference: await references.next(),
+          category,
+          subject,
+          body: translate(language, 'callbacks.missed_body', { phone, queue: call.queue ?? '–', at: call.endedAt.toISOString() }),
+          language,
+          token: newResidentToken(),
+          resident: { name: translate(language, 'contacts.unnamed'), phone },
+          window,
+          source: 'telephony',
+          callId: call.callId,
+        });
+        return { reference, created: true };
       } catch (err) {
         // Two reports of the same missed call at once: the unique call_id lets one through.
         const again = await callbacks.findByCallId(call.callId);
