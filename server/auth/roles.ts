@@ -1,9 +1,12 @@
-export const ROLES = ['agent', 'manager', 'admin'] as const;
+export const ROLES = ['agent', 'editor', 'manager', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-const RANK: Record<Role, number> = { agent: 1, manager: 2, admin: 3 };
+const RANK: Record<Role, number> = { agent: 1, editor: 2, manager: 3, admin: 4 };
 
-/** Roles nest: a manager can do what an agent can, an admin what a manager can. */
+/**
+ * Roles nest: an editor is an agent who also writes the FAQ; a manager can do
+ * what an editor can, an admin what a manager can.
+ */
 export function hasRole(actual: Role, needed: Role): boolean {
   return RANK[actual] >= RANK[needed];
 }

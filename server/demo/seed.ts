@@ -58,7 +58,7 @@ export async function seedDemo(s: Services): Promise<{ seeded: boolean; password
   const generated = !s.config.demoPassword;
   const password = s.config.demoPassword ?? randomBytes(12).toString('base64url');
   const staff = [];
-  for (const [role, name] of [['agent', 'Anna Agent'], ['manager', 'Maria Chef'], ['admin', 'Adam Admin']] as const) {
+  for (const [role, name] of [['agent', 'Anna Agent'], ['editor', 'Erik Redaktör'], ['manager', 'Maria Chef'], ['admin', 'Adam Admin']] as const) {
     staff.push(await s.auth.createUser({ email: `${role}@borlange.example`, name, role, password }));
   }
   for (const c of DEMO_CASES) await s.cases.createCase(c, { channel: c.email ? 'web' : 'phone' });

@@ -21,10 +21,21 @@ function flatten(obj: unknown, prefix = '', out: Flat = {}): Flat {
   return out;
 }
 
+/**
+ * Each language's texts: <lang>.json, merged with any <lang>.<area>.json
+ * (such as sv.faq.json), so each part of the product keeps its own file. A key
+ * defined in two files of one language is a mistake and stops the start.
+ */
 function loadLocales(): Map<string, Flat> {
   const map = new Map<string, Flat>();
-  for (const file of readdirSync(LOCALES_DIR).filter((f) => f.endsWith('.json'))) {
-    map.set(file.replace(/\.json$/, ''), flatten(JSON.parse(readFileSync(path.join(LOCALES_DIR, file), 'utf8'))));
+  for (const file of readdirSync(LOCALES_DIR).filter((f) => /^[a-z]{2}(\.[a-z0-9-]+)?\.json$/.test(f)).sort()) {
+    const lang = file.slice(0, 2);
+    const merged = map.get(lang) ?? {};
+    for (const [key, text] of Object.entries(flatten(JSON.parse(readFileSync(path.join(LOCALES_DIR, file), 'utf8'))))) {
+      if (key in merged) throw new Error(`The text ${key} is defined twice for ${lang} (again in views/locales/${file})`);
+      merged[key] = text;
+    }
+    map.set(lang, merged);
   }
   return map;
 }

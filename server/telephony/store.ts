@@ -99,9 +99,9 @@ export function createCallStore(db: Knex) {
       return (row as { id: number } | undefined)?.id;
     },
 
-    /** Active agents and managers, who answer calls, with their extension if they have one (for the simulator). */
+    /** Active agents, editors and managers, who answer calls, with their extension if they have one (for the simulator). */
     async answeringAgents(): Promise<{ email: string; extension: string | null }[]> {
-      return db('users').where({ active: true }).whereIn('role', ['agent', 'manager']).orderBy('id').select('email', 'phone_extension as extension');
+      return db('users').where({ active: true }).whereIn('role', ['agent', 'editor', 'manager']).orderBy('id').select('email', 'phone_extension as extension');
     },
 
     /**
