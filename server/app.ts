@@ -128,7 +128,7 @@ export function createApp(services: Services): Express {
   return app;
 }
 
-const LANGUAGE_NAMES: Record<string, string> = { sv: 'Svenska', en: 'English' };
+const LANGUAGE_NAMES: Record<string, string> = { sv: 'Svenska', en: 'English', ar: 'العربية' };
 
 /** Links to this same page in the other languages, keeping its query (such as ?amne=). */
 function languageLinks(pathname: string, query: Record<string, unknown>, current: string) {

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { VIEWS_DIR } from './paths.js';
 
-export const LANGUAGES = ['sv', 'en'] as const;
+/** The resident pages' languages; staff pages are written in Swedish and English (Arabic falls back to Swedish there). */
+export const LANGUAGES = ['sv', 'en', 'ar'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const DEFAULT_LANGUAGE: Language = 'sv';
 
