@@ -62,6 +62,20 @@ describe('FAQ search (GET /api/v1/faq/search)', function () {
       assert.equal(attefall.popular, true);
     });
 
+    it('every link in the shipped articles leads to a page of the site or an article that exists, at its /fragor address', () => {
+      const articles = readArticles();
+      const known = new Set(articles.map((a) => `${a.category}/${a.slug}`));
+      const links = articles.flatMap((a) => a.versions.flatMap((v) => [...v.body_md.matchAll(/\]\((\/[^)\s]*)\)/g)].map((m) => ({ from: `${a.category}/${a.slug}.${v.lang}`, href: m[1]! }))));
+      assert.ok(links.length > 50, `the articles link to each other (${links.length} links)`);
+      const pages = new Set(['/kontakt', '/ring-upp', '/fragor']);
+      const broken = links.filter((l) => {
+        if (pages.has(l.href)) return false;
+        const m = /^\/fragor\/([a-z]+)\/([a-z0-9-]+)(#[\w-]*)?$/.exec(l.href);
+        return !m || !known.has(`${m[1]}/${m[2]}`);
+      });
+      assert.deepEqual(broken.map((l) => `${l.from} → ${l.href}`), []);
+    });
+
     it('seeding again adds nothing', async () => {
       const before = { a: await countOf(t.db, 'faq_articles'), v: await countOf(t.db, 'faq_versions') };
       assert.equal(await seedFaq(t.db), 0);
