@@ -13,14 +13,17 @@ import { contactApiRoutes } from './contacts/api-routes.js';
 import { queueRoutes } from './queue/routes.js';
 import { telephonyRoutes } from './telephony/routes.js';
 import { faqApiRoutes } from './faq/api-routes.js';
+import { editorFormParser, faqEditorRoutes } from './faq/editor-routes.js';
+import { faqDeflectionRoutes } from './faq/deflection-routes.js';
+import { faqRoutes } from './faq/routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
 import { intakeRoutes } from './intake/routes.js';
 import { isHealthy } from './platform/db.js';
 import { AppError, ValidationError } from './platform/errors.js';
-import { csrfContext, isApiRequest, languageMiddleware, verifyCsrf } from './platform/http.js';
-import { translate } from './platform/i18n.js';
+import { csrfContext, isApiRequest, languageMiddleware, setPageLanguage, verifyCsrf } from './platform/http.js';
+import { staffLanguage, translate } from './platform/i18n.js';
 import { openApiRoutes } from './platform/openapi.js';
 import { mountRoutes, type RouteDef } from './platform/routing.js';
 import { discardUploads, uploadError } from './platform/uploads.js';
@@ -43,7 +46,10 @@ export function routeTable(services: Services): RouteDef[] {
     ...contactApiRoutes(services),
     ...callbackApiRoutes(services),
     ...telephonyRoutes(services),
+    ...faqRoutes(services),
+    ...faqEditorRoutes(services),
     ...faqApiRoutes(services),
+    ...faqDeflectionRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];
@@ -102,13 +108,16 @@ export function createApp(services: Services): Express {
       },
     }),
   );
+  app.use('/redaktor', editorFormParser());
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 200 }));
   app.use((req, res, next) => {
     res.locals.currentPath = req.path;
     res.locals.organisation = config.organisation;
     res.locals.demo = config.demo;
     res.locals.user = req.ctx.user;
-    if (!isApiRequest(req)) res.locals.otherLanguages = languageLinks(req.path, req.query, req.ctx.lang);
+    // Staff pages are Swedish and English: a signed-in user who chose Arabic reads them in Swedish.
+    if (!isApiRequest(req)) setPageLanguage(req, res, req.ctx.lang);
+    else if (req.ctx.authVia === 'session') req.ctx.lang = staffLanguage(req.ctx.lang);
     next();
   });
   const csrf = csrfContext(config);
@@ -126,20 +135,6 @@ export function createApp(services: Services): Express {
   app.use((req, _res, next) => next(new AppError(`No page at ${req.path}`, 404, 'not_found')));
   app.use(errorHandler(services));
   return app;
-}
-
-const LANGUAGE_NAMES: Record<string, string> = { sv: 'Svenska', en: 'English', ar: 'العربية' };
-
-/** Links to this same page in the other languages, keeping its query (such as ?amne=). */
-function languageLinks(pathname: string, query: Record<string, unknown>, current: string) {
-  return Object.entries(LANGUAGE_NAMES)
-    .filter(([code]) => code !== current)
-    .map(([code, name]) => {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (k !== 'lang' && typeof v === 'string') params.set(k, v);
-      params.set('lang', code);
-      return { code, name, href: `${pathname}?${params.toString()}` };
-    });
 }
 
 function requestLog(services: Services): RequestHandler {

@@ -55,7 +55,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'user:create': {
-    usage: 'user:create --email E --role agent|manager|admin --password P [--name N]',
+    usage: 'user:create --email E --role agent|editor|manager|admin --password P [--name N]',
     options: { email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
     async run(s, v) {
       await migrateLatest(s.db);

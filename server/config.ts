@@ -104,6 +104,8 @@ export interface Config {
     /** Client events per socket per 10 seconds before they are refused. */
     eventsPer10s: number;
   };
+  /** An FAQ article last reviewed longer ago than this many months (or never) is due for review. */
+  faqReviewMonths: number;
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
@@ -175,6 +177,7 @@ const envSchema = z.object({
   LIVE_MAX_CATCH_UP: intFrom(500, 10, 100_000),
   QUEUE_WAIT_TARGET_MINUTES: intFrom(30, 1),
   LIVE_EVENTS_PER_10S: intFrom(50, 1),
+  FAQ_REVIEW_MONTHS: intFrom(12, 1, 120),
 });
 
 export class ConfigError extends Error {}
@@ -269,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       waitTargetMinutes: e.QUEUE_WAIT_TARGET_MINUTES,
       eventsPer10s: e.LIVE_EVENTS_PER_10S,
     },
+    faqReviewMonths: e.FAQ_REVIEW_MONTHS,
   };
   try {
     // Read once here so a wrong OPENING_HOURS or CLOSED_ON stops the start with a clear message.

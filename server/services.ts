@@ -35,6 +35,17 @@ import { createTelephonyService } from './telephony/service.js';
 import { createCallStore } from './telephony/store.js';
 import { createFaqService } from './faq/service.js';
 import { createFaqStore } from './faq/store.js';
+import { createFaqEditor } from './faq/editor.js';
+import { createFaqEditorStore } from './faq/editor-store.js';
+import { createFaqStats } from './faq/stats.js';
+import { createFaqStatsStore } from './faq/stats-store.js';
+import { createFaqReplyService } from './faq/reply-service.js';
+import { createReplyUseRecorder } from './faq/reply-uses.js';
+import { createReplyUseStore } from './faq/reply-uses-store.js';
+import { createFaqFeedbackService } from './faq/feedback.js';
+import { createFaqFeedbackStore } from './faq/feedback-store.js';
+import { createFaqDeflectionService } from './faq/deflection.js';
+import { createFaqDeflectionStore } from './faq/deflection-store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -71,6 +82,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     mail: mailStore,
     composer,
     bus,
+    replyUses: createReplyUseRecorder({ store: createReplyUseStore(), publicUrl: config.publicUrl }),
   });
 
   const inbound = createInboundStore(db);
@@ -87,6 +99,11 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
   const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
   const faq = createFaqService({ db, store: createFaqStore(db) });
+  const faqEditor = createFaqEditor({ db, store: createFaqEditorStore(db), config });
+  const faqStats = createFaqStats({ store: createFaqStatsStore(db) });
+  const faqReplies = createFaqReplyService({ faq, publicUrl: config.publicUrl });
+  const faqFeedback = createFaqFeedbackService({ store: createFaqFeedbackStore(db) });
+  const faqDeflection = createFaqDeflectionService({ store: createFaqDeflectionStore(db), logger });
   const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live });
 
   return {
@@ -107,6 +124,11 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     contacts,
     telephony,
     faq,
+    faqEditor,
+    faqStats,
+    faqReplies,
+    faqFeedback,
+    faqDeflection,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

@@ -45,6 +45,7 @@ export function requireRole(role: Role): RequestHandler {
     }
     if (!hasRole(user.role, role)) throw new ForbiddenError(`This needs the ${role} role`);
     res.locals.user = user;
+    res.locals.isEditor = hasRole(user.role, 'editor');
     res.locals.isManager = hasRole(user.role, 'manager');
     res.locals.isAdmin = hasRole(user.role, 'admin');
     next();

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { clearCookie, cookieNames, setCookie } from '../platform/http.js';
-import { translate } from '../platform/i18n.js';
+import { clearCookie, cookieNames, setCookie, setPageLanguage } from '../platform/http.js';
+import { STAFF_LANGUAGES, translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
@@ -15,13 +15,16 @@ export function authRoutes(s: Services): RouteDef[] {
   const names = cookieNames(config);
   const loginLimit = limitPerWindow(config.rateLimits.loginPerWindow, config.rateLimits.windowMs, 'login attempts');
 
-  const renderLogin = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) =>
+  const renderLogin = (req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) => {
+    // The sign-in is a staff page: Swedish or English, whatever a resident chose in this browser.
+    const lang = setPageLanguage(req, res, req.ctx.lang, STAFF_LANGUAGES);
     res.status(status).render('auth/login', {
-      lang: req.ctx.lang,
-      title: translate(req.ctx.lang, 'login.title'),
+      lang,
+      title: translate(lang, 'login.title'),
       next: safeNext(req.query.next ?? req.body?.next),
       ...extra,
     });
+  };
 
   return [
     {

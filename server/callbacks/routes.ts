@@ -4,6 +4,7 @@ import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import { localizeFieldErrors } from '../platform/validation.js';
+import { topicText } from '../organisation/topic-text.js';
 import { formatDay, formatTimeRange } from '../platform/views.js';
 import type { Services } from '../services.js';
 import type { Slot } from './service.js';
@@ -32,7 +33,7 @@ export function callbackRoutes(s: Services): RouteDef[] {
   async function renderForm(req: Request, res: Response, status: number, values: Record<string, unknown>, error?: ValidationError) {
     const lang = req.ctx.lang;
     const errors = error ? localizeFieldErrors(error.fields, lang) : {};
-    const topics = (await organisation.listCategories({ activeOnly: true })).map((c) => ({ slug: c.slug, name: lang === 'en' ? c.name_en : c.name_sv }));
+    const topics = (await organisation.listCategories({ activeOnly: true })).map((c) => ({ slug: c.slug, name: topicText(c, lang).name }));
     const days = slotDays(callbacks.slots(), lang, values.slot);
     // Each summary entry links to the control to fix; a choice to its first option.
     const href = (field: string) =>

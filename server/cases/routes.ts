@@ -13,6 +13,7 @@ import type { Language } from '../platform/i18n.js';
 import { describeCounts, waitingFor } from '../queue/service.js';
 import { CALLBACK_RESULTS } from '../callbacks/store.js';
 import { referenceParam } from './reference.js';
+import { agentFaqPanel } from '../faq/agent-panel.js';
 
 
 type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback';
@@ -68,7 +69,8 @@ export function caseRoutes(s: Services): RouteDef[] {
     const remoteImages = req.query.bilder === '1';
     if (remoteImages) res.setHeader('Content-Security-Policy', String(res.getHeader('Content-Security-Policy') ?? '').replace("img-src 'self' data:", "img-src 'self' data: https:"));
     const errors = form?.error instanceof ValidationError ? localizeFieldErrors(form.error.fields, lang) : {};
-    res.status(status).render('agent/case', {
+    const faq = await agentFaqPanel(s.faqReplies, req.query.faq, c.language, lang);
+    res.status(faq.error && status === 200 ? 400 : status).render('agent/case', {
       lang,
       live: true,
       liveCursor,
@@ -90,6 +92,7 @@ export function caseRoutes(s: Services): RouteDef[] {
         ? { [form.action]: { errors, values: form.values, message: form.error instanceof ValidationError ? undefined : describeError(form.error, lang) } }
         : {},
       failed: form ? failureSummary(form.action, form.error, lang) : undefined,
+      faq,
     });
   }
 

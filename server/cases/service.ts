@@ -9,7 +9,7 @@ import type { OrganisationService } from '../organisation/service.js';
 import type { OrganisationStore } from '../organisation/store.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import type { CaseEventBus } from '../platform/events.js';
-import { translate } from '../platform/i18n.js';
+import { translate, type Language } from '../platform/i18n.js';
 import { parseOrThrow, toFieldErrors } from '../platform/validation.js';
 import type { ResidentStore } from '../residents/store.js';
 import {
@@ -48,6 +48,8 @@ export interface CaseServiceDeps {
   bus: CaseEventBus;
   /** Shared with every other writer of new cases, so one process hands out one run of numbers. */
   references: ReferenceAllocator;
+  /** Told of each agent reply inside its transaction (the FAQ records the articles it links to). */
+  replyUses?: { record(trx: Knex.Transaction, reply: { caseId: number; messageId: number; userId: number; body: string }): Promise<unknown> };
 }
 
 export interface CreatedCase {
@@ -89,7 +91,7 @@ export class ColleagueRepliedError extends ConflictError {
 }
 
 export function createCaseService(deps: CaseServiceDeps) {
-  const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references } = deps;
+  const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references, replyUses } = deps;
   const intake = createIntakeWriter({ db, cases });
 
   const change = createCaseChanger({ db, cases, mail, bus });
@@ -222,6 +224,23 @@ export function createCaseService(deps: CaseServiceDeps) {
       };
     },
 
+    /**
+     * The resident chose another language on their case page: the case's
+     * pages and mail follow it from now on, and the timeline says so.
+     * Nothing is written when it is the case's language already.
+     */
+    async setResidentLanguage(token: string, language: Language): Promise<CaseRow> {
+      return change(
+        (trx) => cases.lockByToken(trx, token),
+        async (tx) => {
+          const from = tx.current.language;
+          if (from === language) return;
+          await tx.update({ language });
+          await tx.event({ type: 'language.changed', actorType: 'resident', payload: { from, to: language } });
+        },
+      );
+    },
+
     /** A resident writes again through their link. Reopens a case that waited on them or was resolved. */
     async addResidentMessage(token: string, input: unknown, files: IncomingFile[] = []) {
       const v = parseOrThrow(followUpSchema, input);
@@ -260,7 +279,7 @@ export function createCaseService(deps: CaseServiceDeps) {
           // is kept on the message, so the resident's answer to it finds the case.
           const email = await residentEmailOf(tx.trx, c);
           const mailed = email ? composer.reply(c, email, v.body, actor.name, await mail.threadFor(tx.trx, c.id, email, { withResident: true })) : undefined;
-          await cases.insertMessage(tx.trx, {
+          const messageId = await cases.insertMessage(tx.trx, {
             caseId: c.id,
             eventId: ev.id,
             kind: 'reply',
@@ -269,6 +288,7 @@ export function createCaseService(deps: CaseServiceDeps) {
             body: v.body,
             mailMessageId: mailed ? (bareMessageId(mailed.message_id) ?? null) : null,
           });
+          await replyUses?.record(tx.trx, { caseId: c.id, messageId, userId: actor.id, body: v.body });
           const patch: Partial<CaseRow> = { agent_reply_count: c.agent_reply_count + 1 };
           if (!c.first_response_at) patch.first_response_at = ev.created_at;
           if (c.assignee_id === null) patch.assignee_id = actor.id;

@@ -55,6 +55,9 @@ export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages
         vars.next = formatDateTime(p.nextAttemptAt, lang);
       }
       break;
+    case 'language.changed':
+      Object.assign(vars, { language: translate(lang, `language_name.${String(p.to)}`) });
+      break;
     case 'callback.failed':
       Object.assign(vars, { attempts: p.attempts ?? '', result: result(p.result) });
       break;

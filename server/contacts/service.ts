@@ -102,7 +102,8 @@ export function createContactService(deps: {
           channel: v.channel,
           categoryId: category.id,
           subject: subjectFrom(v.summary),
-          language: opts.lang,
+          // The caller's language is not known from a call or a visit (the agent's page language is not it): Swedish.
+          language: 'sv',
           token: newResidentToken(),
           body: v.summary,
           payload: { channel: v.channel, category: category.slug, outcome: v.outcome, registeredBy: actor.name },

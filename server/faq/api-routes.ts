@@ -1,7 +1,7 @@
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 
-/** The FAQ search as JSON, for the contact form's suggestions and for other sites. */
+/** The FAQ as JSON: the search, for the contact form's suggestions and other sites, and one article, for agents' replies. */
 export function faqApiRoutes(s: Services): RouteDef[] {
   return [
     {
@@ -11,6 +11,15 @@ export function faqApiRoutes(s: Services): RouteDef[] {
       summary: 'Search the published FAQ articles in one language',
       handler: async (req, res) => {
         res.json(await s.faq.searchFromInput(req.query));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/faq/articles/:category/:slug',
+      access: 'public',
+      summary: 'One published FAQ article, in a language or else in Swedish',
+      handler: async (req, res) => {
+        res.json(await s.faqReplies.articleFromInput({ ...req.query, category: req.params.category, slug: req.params.slug }));
       },
     },
   ];

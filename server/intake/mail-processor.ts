@@ -9,6 +9,7 @@ import type { Logger } from '../platform/logger.js';
 import { createPollingLoop } from '../platform/polling-loop.js';
 import type { InboundRow, InboundStore } from './inbound-store.js';
 import { MailParseError, parseInbound, referencesInSubject, type InboundMail } from './mail-content.js';
+import { languageOfMail } from './mail-language.js';
 
 export type MailOutcome = 'created' | 'threaded' | 'new_linked' | 'bounce' | 'ignored_loop';
 
@@ -122,7 +123,7 @@ export function createMailProcessor(deps: {
           subject: (m.subject || (message.body.split('\n').find((l) => l.trim()) ?? '').trim() || '(utan ämne)').slice(0, 300),
           categoryId: category.id,
           categorySlug: category.slug,
-          language: 'sv',
+          language: languageOfMail(m),
           acknowledge,
           linkedCaseId: thread ? thread.id : null,
         },

@@ -2,7 +2,9 @@ import type { Request, Response } from 'express';
 import { ALLOWED_EXTENSIONS } from '../attachments/service.js';
 import { MESSAGE_MAX } from '../cases/schemas.js';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
-import { translate } from '../platform/i18n.js';
+import { setPageLanguage } from '../platform/http.js';
+import { isLanguage, translate, type Language } from '../platform/i18n.js';
+import { topicText } from '../organisation/topic-text.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import { describeSize, discardUploads, filesOf, sendAttachment, uploadMiddleware } from '../platform/uploads.js';
@@ -35,11 +37,22 @@ export function intakeRoutes(s: Services): RouteDef[] {
 
   async function topics(lang: string) {
     const rows = await organisation.listCategories({ activeOnly: true });
-    return rows.map((c) => ({
-      slug: c.slug,
-      name: lang === 'sv' ? c.name_sv : c.name_en,
-      description: lang === 'sv' ? c.description_sv : c.description_en,
-    }));
+    return rows.map((c) => ({ slug: c.slug, ...topicText(c, lang) }));
+  }
+
+  /**
+   * A resident's pages of their case are in the language chosen in this
+   * browser (?lang= or the cookie); with no choice, in the case's language,
+   * so a link opened on another device reads as the case was written.
+   */
+  function languageFor(req: Request, res: Response, c: { language: string }): Language {
+    if (req.ctx.langChosen || !isLanguage(c.language)) return req.ctx.lang;
+    return setPageLanguage(req, res, c.language);
+  }
+
+  /** Choosing a language on a page of the case (its language links) makes it the case's language, for its pages and mail. */
+  async function keepChosenLanguage(req: Request, token: string): Promise<void> {
+    if (req.ctx.langChosen === 'query' && !req.ctx.user && TOKEN.test(token)) await cases.setResidentLanguage(token, req.ctx.lang);
   }
 
   async function renderForm(req: Request, res: Response, status: number, values: Record<string, unknown>, error?: ValidationError) {
@@ -64,6 +77,9 @@ export function intakeRoutes(s: Services): RouteDef[] {
       hasErrors: errorList.length > 0,
       uploads: uploadHints(lang),
       messageMax: MESSAGE_MAX,
+      // One visit of the form, for the FAQ suggestions; kept when the form comes back with errors.
+      faqVisit: s.faqDeflection.visitToken((req.body as Record<string, unknown> | undefined)?.faq_visit),
+      pageScript: true,
     });
   }
 
@@ -73,9 +89,9 @@ export function intakeRoutes(s: Services): RouteDef[] {
   }
 
   async function renderCase(req: Request, res: Response, token: string, status = 200, extra: Record<string, unknown> = {}) {
-    const lang = req.ctx.lang;
     const liveCursor = await s.live.cursor();
     const view = await caseByToken(token);
+    const lang = languageFor(req, res, view.case);
     const callback = residentCallback(await s.callbacks.forCase(view.case.id));
     const files = view.attachments.map((a) => ({ ...a, url: `/arende/${token}/bilagor/${a.public_id}` }));
     const byMessage = new Map<number, typeof files>();
@@ -87,7 +103,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
       liveCursor,
       title: translate(lang, 'case.title', { reference: view.case.reference }),
       c: view.case,
-      categoryName: lang === 'sv' ? view.case.category_name_sv : view.case.category_name_en,
+      categoryName: topicText({ slug: String(view.case.category), name_sv: String(view.case.category_name_sv), name_en: String(view.case.category_name_en) }, lang).name,
       conversation: view.conversation.map((e) => ({ ...e, fromResident: e.message_kind === 'resident', files: byMessage.get(e.message_id!) ?? [] })),
       canReply: view.case.status !== 'closed',
       callback,
@@ -129,6 +145,8 @@ export function intakeRoutes(s: Services): RouteDef[] {
         if (req.uploadError) return renderForm(req, res, 400, values, req.uploadError);
         try {
           const created = await cases.createCase(values, { channel: 'web', files: filesOf(req), language: req.ctx.lang });
+          // After the case is saved, and never failing it: sent anyway after opening a suggestion.
+          await s.faqDeflection.markSubmitted(body.faq_visit, created.id);
           res.redirect(303, `/kvitto/${created.token}`);
         } catch (err) {
           await discardUploads(req);
@@ -144,16 +162,20 @@ export function intakeRoutes(s: Services): RouteDef[] {
       summary: 'Receipt after submitting',
       handler: async (req, res) => {
         const token = String(req.params.token);
+        await keepChosenLanguage(req, token);
         const view = await caseByToken(token);
+        const lang = languageFor(req, res, view.case);
         const callback = residentCallback(await s.callbacks.forCase(view.case.id));
         res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
         res.render('resident/receipt', {
-          lang: req.ctx.lang,
-          title: translate(req.ctx.lang, callback ? 'receipt.callback_title' : 'receipt.title'),
+          lang,
+          title: translate(lang, callback ? 'receipt.callback_title' : 'receipt.title'),
           c: view.case,
           callback,
           link: `${config.publicUrl}/arende/${token}`,
           mailed: Boolean(view.case.resident_email),
+          // Clears what the contact form kept for the resident while they read a suggestion.
+          pageScript: true,
         });
       },
     },
@@ -163,7 +185,9 @@ export function intakeRoutes(s: Services): RouteDef[] {
       access: 'resident-link',
       summary: "The resident's view of their case",
       handler: async (req, res) => {
-        await renderCase(req, res, String(req.params.token), 200, { sent: req.query.skickat === '1' });
+        const token = String(req.params.token);
+        await keepChosenLanguage(req, token);
+        await renderCase(req, res, token, 200, { sent: req.query.skickat === '1' });
       },
     },
     {

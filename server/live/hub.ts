@@ -7,7 +7,7 @@ import type { CaseStore, FeedEventRow } from '../cases/store.js';
 import type { Config } from '../config.js';
 import type { CaseEventBus } from '../platform/events.js';
 import { cookieNames } from '../platform/http.js';
-import { DEFAULT_LANGUAGE, isLanguage, LANGUAGES, type Language } from '../platform/i18n.js';
+import { DEFAULT_LANGUAGE, isLanguage, staffLanguage, STAFF_LANGUAGES, type Language } from '../platform/i18n.js';
 import type { Logger } from '../platform/logger.js';
 import { createRealtimeServer, eventBudget, guardedEvent, type RealtimeServer } from '../platform/realtime.js';
 import type { PresenceService } from '../presence/service.js';
@@ -60,7 +60,7 @@ export function createLiveHub(deps: {
   const timers: NodeJS.Timeout[] = [];
 
   const localRooms = () => rt!.io.of('/').adapter.rooms;
-  const hasQueueRoom = () => LANGUAGES.some((l) => localRooms().has(`queue:${l}`));
+  const hasQueueRoom = () => STAFF_LANGUAGES.some((l) => localRooms().has(`queue:${l}`));
 
   const feed = createEventFeed<{ batch: PreparedBatch; snapshot: QueueSnapshot | undefined }>({
     read: (after, limit) => cases.eventsAfter(after, { limit }),
@@ -82,7 +82,7 @@ export function createLiveHub(deps: {
           if (m) io.local.to(room).emit('live', m);
         }
       }
-      if (snapshot) for (const lang of LANGUAGES) if (rooms.has(`queue:${lang}`)) io.local.to(`queue:${lang}`).emit('counts', describeCounts(snapshot, lang));
+      if (snapshot) for (const lang of STAFF_LANGUAGES) if (rooms.has(`queue:${lang}`)) io.local.to(`queue:${lang}`).emit('counts', describeCounts(snapshot, lang));
     },
     pollMs: config.live.pollMs,
     logger,
@@ -166,13 +166,14 @@ export function createLiveHub(deps: {
     const given = (h.auth ?? {}) as Record<string, unknown>;
     const cookies = parseCookies(h.headers.cookie ?? '');
     const names = cookieNames(config);
-    const lang: Language = isLanguage(given.lang) ? given.lang : isLanguage(cookies[names.lang]) ? (cookies[names.lang] as Language) : DEFAULT_LANGUAGE;
-    const base = { lang, rooms: [], typing: false };
+    const chosen: Language | undefined = isLanguage(given.lang) ? given.lang : isLanguage(cookies[names.lang]) ? (cookies[names.lang] as Language) : undefined;
+    // Staff pages are Swedish and English; a resident's page of their case is in the case's language unless they chose one.
+    const base = { lang: staffLanguage(chosen ?? DEFAULT_LANGUAGE) as Language, rooms: [], typing: false };
     if (given.residentToken !== undefined) {
       if (typeof given.residentToken !== 'string' || !RESIDENT_TOKEN.test(given.residentToken)) throw new HandshakeError('invalid resident link');
       const c = await cases.findByToken(given.residentToken);
       if (!c) throw new HandshakeError('unknown resident link');
-      return { ...base, kind: 'resident', caseId: c.id };
+      return { ...base, lang: chosen ?? (isLanguage(c.language) ? c.language : DEFAULT_LANGUAGE), kind: 'resident', caseId: c.id };
     }
     if (given.token !== undefined) {
       const user = typeof given.token === 'string' && given.token.length < 200 ? await auth.authenticateApiToken(given.token) : undefined;
@@ -335,7 +336,7 @@ export function createLiveHub(deps: {
      */
     pushToUser(userId: number, event: 'caller', build: (lang: Language) => unknown): void {
       if (!rt) return;
-      for (const lang of LANGUAGES) rt.io.to(`user:${userId}:${lang}`).emit(event, build(lang));
+      for (const lang of STAFF_LANGUAGES) rt.io.to(`user:${userId}:${lang}`).emit(event, build(lang));
     },
 
     /** The position a page rendered now can resume from: read it before the page's data. */

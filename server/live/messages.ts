@@ -1,7 +1,7 @@
 import type { AttachmentRow } from '../attachments/store.js';
 import type { CaseStore, FeedEventRow, QueueRow } from '../cases/store.js';
 import { describeEvent } from '../cases/timeline.js';
-import { LANGUAGES, translate, type Language } from '../platform/i18n.js';
+import { LANGUAGES, STAFF_LANGUAGES, translate, type Language } from '../platform/i18n.js';
 import type { Views } from '../platform/views.js';
 import type { LiveMessage, LiveRow } from './protocol.js';
 import { waitingFor } from '../queue/service.js';
@@ -82,12 +82,13 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
     /** The audiences an event concerns, in every language (the caller keeps those with listeners). */
     audiencesOf(e: FeedEventRow): Audience[] {
       const out: Audience[] = [];
-      for (const lang of LANGUAGES) {
+      // Staff pages are in Swedish or English; residents' pages in any of their languages.
+      for (const lang of STAFF_LANGUAGES) {
         out.push({ scope: 'queue', lang }, { scope: 'case', caseId: e.case_id, lang });
-        if (residentSees(e)) out.push({ scope: 'resident', caseId: e.case_id, lang });
         const notice = noticeFor(e, lang);
         if (notice) out.push({ scope: 'user', userId: notice.userId, lang });
       }
+      if (residentSees(e)) for (const lang of LANGUAGES) out.push({ scope: 'resident', caseId: e.case_id, lang });
       return out;
     },
 

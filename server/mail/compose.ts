@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
-import { textDirection, translate } from '../platform/i18n.js';
+import { isLanguage, textDirection, translate, type Language } from '../platform/i18n.js';
 import { mailbox } from '../platform/mail.js';
 import type { Views } from '../platform/views.js';
 import type { AutoSubmitted, NewOutboxMail, ThreadIds } from './store.js';
@@ -48,9 +48,12 @@ export function threadHeaders(thread: ThreadIds | undefined): { in_reply_to: str
   return { in_reply_to: angleMessageId(parent), references_header: kept.map(angleMessageId).join(' ') };
 }
 
-type MailLanguage = 'sv' | 'en';
-/** The languages the mail templates are written in; Swedish for any other. */
-const mailLanguage = (lang: string): MailLanguage => (lang === 'en' ? 'en' : 'sv');
+type MailLanguage = Language;
+/** The languages the mail texts are written in (every resident language); Swedish for any other. */
+export const mailLanguage = (lang: string): MailLanguage => (isLanguage(lang) ? lang : 'sv');
+
+/** A case number or subject inside a right-to-left subject line, kept in its own direction (Unicode isolates). */
+const isolated = (lang: MailLanguage, value: string) => (textDirection(lang) === 'rtl' ? `\u2068${value}\u2069` : value);
 
 interface CaseForMail {
   id: number;
@@ -79,7 +82,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
     opts: { caseId: number | null; lang: MailLanguage; subject: string; data: Record<string, unknown>; autoSubmitted: AutoSubmitted | null; thread: ThreadIds | undefined },
   ): NewOutboxMail {
     const subject = oneLine(opts.subject);
-    const ctx = { ...opts.data, lang: opts.lang, organisation: config.organisation };
+    const ctx = { ...opts.data, lang: opts.lang, dir: textDirection(opts.lang), organisation: config.organisation };
     const content = views.template(`emails/${kind}.html`)(ctx);
     return {
       case_id: opts.caseId,
@@ -104,7 +107,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
       return build('acknowledgement', to, {
         caseId: c.id,
         lang,
-        subject: translate(lang, 'email.ack.subject', { reference: c.reference }),
+        subject: translate(lang, 'email.ack.subject', { reference: isolated(lang, c.reference) }),
         data: { reference: c.reference, subject: c.subject, name: residentName, link: statusUrl(c.resident_token), callback },
         autoSubmitted: 'auto-replied',
         thread,
@@ -117,7 +120,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
       return build('reply', to, {
         caseId: c.id,
         lang,
-        subject: translate(lang, 'email.reply.subject', { reference: c.reference, subject: c.subject }),
+        subject: translate(lang, 'email.reply.subject', { reference: isolated(lang, c.reference), subject: isolated(lang, c.subject) }),
         data: { reference: c.reference, body, agentName, link: statusUrl(c.resident_token) },
         autoSubmitted: null,
         thread,

@@ -5,10 +5,12 @@ import type { AuthUser } from '../auth/roles.js';
 import type { SessionContext } from '../auth/service.js';
 import type { Config } from '../config.js';
 import { AppError } from './errors.js';
-import { DEFAULT_LANGUAGE, isLanguage, type Language } from './i18n.js';
+import { DEFAULT_LANGUAGE, isLanguage, LANGUAGE_NAMES, LANGUAGES, STAFF_LANGUAGES, type Language } from './i18n.js';
 
 export interface RequestContext {
   lang: Language;
+  /** How the reader chose the language: ?lang= on this request, or the cookie from an earlier one; unset when nobody chose. */
+  langChosen?: 'query' | 'cookie';
   user?: AuthUser;
   session?: SessionContext;
   /** How the user was recognised: a browser session or a bearer API token. */
@@ -63,16 +65,44 @@ export function languageMiddleware(config: Pick<Config, 'cookieSecure'>): Reques
     const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
     const saved = readCookies(req)[names.lang];
     let lang: Language = DEFAULT_LANGUAGE;
+    let langChosen: RequestContext['langChosen'];
     if (isLanguage(asked)) {
       lang = asked;
+      langChosen = 'query';
       if (asked !== saved) setCookie(res, config, names.lang, asked, 365 * 24 * 3600);
     } else if (isLanguage(saved)) {
       lang = saved;
+      langChosen = 'cookie';
     }
-    req.ctx = { ...(req.ctx ?? {}), lang };
+    req.ctx = { ...(req.ctx ?? {}), lang, ...(langChosen ? { langChosen } : {}) };
     res.locals.lang = lang;
     next();
   };
+}
+
+/**
+ * The language a page is rendered in and the links to it in the others.
+ * Residents have every language; staff (`offered` STAFF_LANGUAGES) Swedish
+ * and English, so a language they cannot have falls back to Swedish.
+ */
+export function setPageLanguage(req: Request, res: Response, lang: Language, offered: readonly Language[] = req.ctx.user ? STAFF_LANGUAGES : LANGUAGES): Language {
+  const used = offered.includes(lang) ? lang : DEFAULT_LANGUAGE;
+  req.ctx.lang = used;
+  res.locals.lang = used;
+  res.locals.otherLanguages = languageLinks(req.path, req.query, used, offered);
+  return used;
+}
+
+/** Links to this same page in the other languages, keeping its query (such as ?amne=). */
+export function languageLinks(pathname: string, query: Record<string, unknown>, current: string, offered: readonly Language[] = LANGUAGES) {
+  return offered
+    .filter((code) => code !== current)
+    .map((code) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (k !== 'lang' && typeof v === 'string') params.set(k, v);
+      params.set('lang', code);
+      return { code, name: LANGUAGE_NAMES[code], href: `${pathname}?${params.toString()}` };
+    });
 }
 
 export function csrfTokenFor(secret: string, sessionSecret: string): string {

@@ -6,6 +6,11 @@ import { VIEWS_DIR } from './paths.js';
 export const LANGUAGES = ['sv', 'en', 'ar'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const DEFAULT_LANGUAGE: Language = 'sv';
+/** The staff pages' languages: a signed-in user who chose another one reads them in Swedish. */
+export const STAFF_LANGUAGES = ['sv', 'en'] as const satisfies readonly Language[];
+export type StaffLanguage = (typeof STAFF_LANGUAGES)[number];
+/** Each language's name in itself, for the language links. */
+export const LANGUAGE_NAMES: Record<Language, string> = { sv: 'Svenska', en: 'English', ar: 'العربية' };
 
 const LOCALES_DIR = path.join(VIEWS_DIR, 'locales');
 
@@ -51,6 +56,10 @@ export function isLanguage(v: unknown): v is Language {
 export function translate(lang: string, key: string, vars: Record<string, unknown> = {}): string {
   const text = locales.get(lang)?.[key] ?? locales.get(DEFAULT_LANGUAGE)?.[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (vars[name] !== undefined ? String(vars[name]) : m));
+}
+
+export function staffLanguage(lang: string): StaffLanguage {
+  return (STAFF_LANGUAGES as readonly string[]).includes(lang) ? (lang as StaffLanguage) : 'sv';
 }
 
 export function hasKey(lang: string, key: string): boolean {

@@ -30,12 +30,16 @@ export class Views {
     }
   }
 
-  /** A compiled template; `text` compiles it without HTML escaping (for e-mail text parts). */
+  /**
+   * A compiled template; `text` compiles it without HTML escaping (for e-mail
+   * text parts). HTML templates do not indent a partial's lines to where it
+   * was called: that indentation would go into a <textarea>'s text.
+   */
   template(name: string, mode: 'html' | 'text' = 'html'): Template {
     const key = `${mode}:${name}`;
     let tpl = this.cache.get(key);
     if (!tpl) {
-      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), mode === 'text' ? { noEscape: true } : { strict: false });
+      tpl = this.hbs.compile(readFileSync(path.join(this.root, `${name}.hbs`), 'utf8'), mode === 'text' ? { noEscape: true } : { strict: false, preventIndent: true });
       this.cache.set(key, tpl);
     }
     return tpl;
@@ -43,7 +47,7 @@ export class Views {
 
   /** Plain text (e-mails): the same helpers, no HTML escaping. */
   text(name: string, data: Record<string, unknown>): string {
-    return this.template(name, 'text')({ lang: 'sv', ...data });
+    return this.template(name, 'text')({ lang: 'sv', ...data, plainText: true });
   }
 
   /** Renders a page inside a layout (default "layouts/main"). */
@@ -95,7 +99,8 @@ const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 function dateTimeFormat(lang: string): Intl.DateTimeFormat {
   let f = dateTimeFormats.get(lang);
   if (!f) {
-    f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : lang, { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' });
+    // The 24-hour clock in every language, as in Sweden (Arabic would otherwise write 2:05 م).
+    f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : lang, { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
     dateTimeFormats.set(lang, f);
   }
   return f;
@@ -115,7 +120,7 @@ function windowFormat(lang: string) {
     f = {
       day: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, weekday: 'long', day: 'numeric', month: 'long' }),
       shortDay: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, weekday: 'short', day: 'numeric', month: 'short' }),
-      time: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit' }),
+      time: new Intl.DateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
     };
     windowFormats.set(lang, f);
   }
@@ -168,15 +173,39 @@ function rootLang(options: Handlebars.HelperOptions): string {
   return root?.lang ?? 'sv';
 }
 
+/**
+ * A text with its values; when a value is markup a helper made (such as
+ * {{ltr}}), the text is escaped and the markup kept, so the page still escapes everything else.
+ */
+function translateMarkup(hbs: typeof Handlebars, lang: string, key: string, vars: Record<string, unknown>): string | Handlebars.SafeString {
+  if (!Object.values(vars).some((v) => v instanceof hbs.SafeString)) return translate(lang, key, vars);
+  const html = hbs.escapeExpression(translate(lang, key)).replace(/\{(\w+)\}/g, (m, name: string) => {
+    const v = vars[name];
+    return v === undefined ? m : v instanceof hbs.SafeString ? v.toHTML() : hbs.escapeExpression(String(v));
+  });
+  return new hbs.SafeString(html);
+}
+
 function registerHelpers(hbs: typeof Handlebars): void {
   // {{t "key" name=value}}: text from the locale files in the page's language.
   hbs.registerHelper('t', function (key: unknown, options: Handlebars.HelperOptions) {
-    return translate(rootLang(options), String(key), options.hash as Record<string, unknown>);
+    return translateMarkup(hbs, rootLang(options), String(key), options.hash as Record<string, unknown>);
   });
   // {{tk "prefix" value}}: a key built from parts, such as status.open.
   hbs.registerHelper('tk', function (...args: unknown[]) {
     const options = args.pop() as Handlebars.HelperOptions;
-    return translate(rootLang(options), args.map(String).join('.'), options.hash as Record<string, unknown>);
+    return translateMarkup(hbs, rootLang(options), args.map(String).join('.'), options.hash as Record<string, unknown>);
+  });
+  // {{ltr value}}: a value that reads left to right (a phone number, a case number, an address, a link)
+  // kept so inside right-to-left text: in a right-to-left page or mail isolated with dir="ltr" (HTML) or
+  // Unicode isolates (plain text); elsewhere the value as it is. strong=true: in <strong> (HTML), for a
+  // value put in a sentence by {{t}}.
+  hbs.registerHelper('ltr', function (value: unknown, options: Handlebars.HelperOptions) {
+    const text = value === undefined || value === null ? '' : String(value);
+    const rtl = textDirection(rootLang(options)) === 'rtl';
+    if ((options.data as { root?: { plainText?: boolean } } | undefined)?.root?.plainText) return rtl && text ? `\u2066${text}\u2069` : text;
+    const tag = options.hash?.strong ? 'strong' : rtl && text ? 'span' : undefined;
+    return tag ? new hbs.SafeString(`<${tag}${rtl ? ' dir="ltr"' : ''}>${hbs.escapeExpression(text)}</${tag}>`) : text;
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)));
   hbs.registerHelper('not', (a: unknown) => !a);

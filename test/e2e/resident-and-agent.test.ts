@@ -278,7 +278,7 @@ describe('browser (Chromium): residents and agents', function () {
       await page.fill('#f-body', answer);
       let response = await submitByClick(page, 'form[action$="/reply"]', exactly('sv', 'agent.reply.submit'));
       assert.equal(response.status(), 303);
-      assert.equal(await page.locator('[role=status]').innerText(), t('sv', 'agent.done.reply'));
+      assert.equal(await page.locator('.notice[role=status]').innerText(), t('sv', 'agent.done.reply'));
 
       const note = 'Internt: kolla detaljplanen för fastigheten innan vi svarar mer.';
       await page.fill('#f-note-body', note);

@@ -51,6 +51,27 @@ function placeholders(text: string): string[] {
 const sv = localeKeys('sv');
 const en = localeKeys('en');
 
+/**
+ * What a resident reads: their pages, the mail they get, the layout and the
+ * error page, with every partial these include (and the partials those include).
+ */
+function residentTemplates(): string[] {
+  const start = [
+    ...filesUnder('views/resident', '.hbs'),
+    ...filesUnder('views/emails', '.hbs').filter((f) => !f.includes('/handover.')),
+    'views/layouts/main.hbs',
+    'views/error.hbs',
+  ];
+  const seen = new Set(start);
+  for (const file of seen) {
+    for (const m of readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\{\{~?>\s*([\w/-]+)/g)) seen.add(`views/partials/${m[1]}.hbs`);
+  }
+  return [...seen];
+}
+
+/** Texts only staff read (their pages are Swedish and English): the layout names some of them for signed-in users. */
+const STAFF_ONLY = /^(agent|agents|queue|admin|calls|telephony|login|editor|contacts|presence|take_next|role|demo)\./;
+
 describe('locales', () => {
   it('has Swedish and English texts', () => {
     assert.ok(sv.length > 100, `sv.json has only ${sv.length} keys`);
@@ -153,6 +174,57 @@ describe('locales', () => {
       const actions = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
       assertAllIn('sv', family(actions.map((a) => `agent.done.${a}`), 'CaseAction in server/cases/routes.ts'), 'for case actions');
       assertAllIn('sv', family(actions.map((a) => `agent.failed.${a}`), 'CaseAction in server/cases/routes.ts'), 'for failed case actions');
+    });
+  });
+
+  describe('Arabic has every text a resident reads', () => {
+    const ar = localeKeys('ar');
+    const templates = residentTemplates();
+    const used = usesIn(templates, /[{(]~?\s*t\s+"([^"]+)"/g).filter((u) => !STAFF_ONLY.test(u.key));
+    // {{tk "status" c.status}}: every key of the family, as Swedish has them.
+    const families = usesIn(templates, /[{(]~?\s*tk\s+"([^"]+)"/g).flatMap((u) => sv.filter((k) => k.startsWith(`${u.key}.`)).map((key) => ({ key, where: u.where })));
+    const fromServer = usesIn(['server/intake/routes.ts', 'server/callbacks/routes.ts'], /\btranslate\(\s*[^,()]+,\s*'([^'\\$`]+)'/g);
+    const errors = sv.filter((k) => k.startsWith('errors.')).map((key) => ({ key, where: 'errors.* in sv' }));
+    const mail = ['email.ack.subject', 'email.reply.subject'].map((key) => ({ key, where: 'server/mail/compose.ts' }));
+    const required = [...used, ...families, ...fromServer, ...errors, ...mail];
+
+    it('finds the resident templates and their texts', () => {
+      for (const f of ['views/resident/case.hbs', 'views/emails/acknowledgement.html.hbs', 'views/partials/field.hbs', 'views/partials/resident-status.hbs']) {
+        assert.ok(templates.includes(f), `${f} is among the resident templates`);
+      }
+      assert.ok(used.length > 80, `found only ${used.length} uses of t in the resident templates`);
+      assert.ok(families.some((u) => u.key === 'status_help.waiting'), 'the status help family');
+      assert.ok(fromServer.some((u) => u.key === 'form.attachments.hint'), 'texts the resident routes translate');
+    });
+
+    it('every key the resident templates, routes and mails use, and every errors.* key, is in ar.json (or an ar.<area>.json)', () => {
+      assertAllIn('ar', required, 'read by residents');
+    });
+
+    it('with the same placeholders as Swedish', () => {
+      const mismatched = [...new Set(required.map((u) => u.key))]
+        .filter((k) => hasKey('ar', k))
+        .map((k) => ({ k, sv: placeholders(translate('sv', k)), ar: placeholders(translate('ar', k)) }))
+        .filter((p) => p.sv.join(',') !== p.ar.join(','))
+        .map((p) => `  ${p.k}: sv {${p.sv.join('}, {')}} / ar {${p.ar.join('}, {')}}`);
+      assert.deepEqual(mismatched, [], `placeholders differ:\n${mismatched.join('\n')}`);
+    });
+
+    it('every Arabic text has Arabic in it, none is empty, and each has a Swedish key', () => {
+      const empty = ar.filter((k) => !translate('ar', k).trim());
+      assert.deepEqual(empty, [], 'empty Arabic texts');
+      const notArabic = ar.filter((k) => !/\p{Script=Arabic}/u.test(translate('ar', k)));
+      assert.deepEqual(notArabic, [], 'Arabic texts without Arabic script (an untranslated copy?)');
+      // Topic names are the one family Swedish keeps in the database (categories.name_sv).
+      const unknown = ar.filter((k) => !hasKey('sv', k) && !k.startsWith('topic.'));
+      assert.deepEqual(unknown, [], 'Arabic keys that Swedish does not have (a typo?)');
+    });
+
+    it('every seeded topic is named in Arabic', () => {
+      const src = readFileSync(path.join(ROOT, 'server/demo/seed.ts'), 'utf8');
+      const slugs = [...src.matchAll(/\{ slug: '([a-z-]+)', name_sv:/g)].map((m) => m[1]!);
+      assert.ok(slugs.length >= 5, 'found the seeded topics in server/demo/seed.ts');
+      assertAllIn('ar', slugs.flatMap((slug) => [`topic.${slug}.name`, `topic.${slug}.description`].map((key) => ({ key, where: 'server/demo/seed.ts' }))), 'for the seeded topics');
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { LiveMessage, Viewer } from '../../../server/live/protocol.js';
 import type { LiveConnection } from './connection.js';
 import { byId, fill, fromHtml, replaceContentKeepingFocus } from './dom.js';
+import { FaqPanel } from './faq-panel.js';
 import type { Notices } from './notices.js';
 
 /** At most one "typing" per this interval, and "stopped" after this much quiet. */
@@ -35,6 +36,8 @@ export class CaseView {
       if (v.reference === this.reference) this.showViewers(v.viewers);
     });
     this.reportTyping();
+    const faq = byId('faq');
+    if (faq) new FaqPanel(faq, this.replyBox);
   }
 
   onSubscribed(viewers: Viewer[] | undefined): void {

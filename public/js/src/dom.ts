@@ -66,7 +66,7 @@ export function formatDateTime(iso: string): string {
   const lang = document.documentElement.lang || 'sv';
   let f = dateTimeFormats.get(lang);
   if (!f) {
-    f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : lang, { timeZone: 'Europe/Stockholm', dateStyle: 'medium', timeStyle: 'short' });
+    f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : lang, { timeZone: 'Europe/Stockholm', dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
     dateTimeFormats.set(lang, f);
   }
   return f.format(d);

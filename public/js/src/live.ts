@@ -7,6 +7,7 @@
 import type { LiveMessage } from '../../../server/live/protocol.js';
 import { CallerPanel } from './caller.js';
 import { CaseView } from './case-view.js';
+import { forgetContactForm, startFaqSuggestions } from './faq-suggest.js';
 import { LiveConnection } from './connection.js';
 import { Notices } from './notices.js';
 import { QueueView } from './queue.js';
@@ -46,3 +47,8 @@ function start(root: HTMLElement): void {
 
 const root = document.querySelector<HTMLElement>('[data-live]');
 if (root) start(root);
+
+// The contact form's FAQ suggestions; the receipt after sending it forgets what the form kept.
+const suggest = document.querySelector<HTMLElement>('[data-faq-suggest]');
+if (suggest) startFaqSuggestions(suggest);
+else if (document.querySelector('[data-faq-suggest-done]')) forgetContactForm();
