@@ -283,7 +283,7 @@ async function createAgents(services: Services, knex: Knex, count: number): Prom
   const name = (i: number) => `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[Math.floor(i / FIRST_NAMES.length) % LAST_NAMES.length]} ${i}`;
   const password = randomBytes(18).toString('base64url');
   await services.auth.createUser({ email: email(0), name: name(0), role: 'agent', password });
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password, services.config.passwordHash);
   for (let i = 1; i < count; i++) await store.insertUser({ email: email(i), name: name(i), role: 'agent', passwordHash });
   const tokens: string[] = [];
   for (let i = 0; i < count; i++) tokens.push(await services.auth.createApiToken(email(i), 'bench:realtime'));

@@ -22,6 +22,8 @@ export interface Config {
   sessionSecret: string;
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /** argon2id cost for staff passwords: memory in KiB and passes (OWASP: 64 MiB, t=3 by default; stored in each hash). */
+  passwordHash: { memoryKiB: number; timeCost: number };
   cookieSecure: boolean;
   trustProxy: boolean | number | string;
   demoPassword: string | undefined;
@@ -132,6 +134,8 @@ const envSchema = z.object({
   SESSION_SECRET: z.string().optional(),
   SESSION_IDLE_MINUTES: intFrom(120, 1),
   SESSION_MAX_HOURS: intFrom(12, 1),
+  PASSWORD_HASH_MEMORY_KIB: intFrom(65536, 1024, 4_194_304),
+  PASSWORD_HASH_TIME_COST: intFrom(3, 1, 20),
   COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).optional(),
   TRUST_PROXY: z.string().optional(),
   DEMO_PASSWORD: z.string().min(10, 'DEMO_PASSWORD must have at least 10 characters').optional(),
@@ -212,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionSecret,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionMaxHours: e.SESSION_MAX_HOURS,
+    passwordHash: { memoryKiB: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST },
     cookieSecure: e.COOKIE_SECURE !== undefined ? truthy(e.COOKIE_SECURE) : publicUrl.startsWith('https:'),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     demoPassword: e.DEMO_PASSWORD,

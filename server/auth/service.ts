@@ -10,8 +10,14 @@ import type { AuthStore } from './store.js';
 export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
 
-// argon2id with the library's defaults (64 MiB, t=3, p=4) as OWASP suggests.
-export const hashPassword = (password: string) => argon2.hash(password, { type: argon2.argon2id });
+/**
+ * argon2id; by default 64 MiB, t=3, p=4, as OWASP suggests (PASSWORD_HASH_*
+ * can only raise or lower the cost, never change the algorithm). Each hash
+ * carries its own parameters, so a changed cost applies to new passwords and
+ * every stored hash still verifies.
+ */
+export const hashPassword = (password: string, cost: Config['passwordHash']) =>
+  argon2.hash(password, { type: argon2.argon2id, memoryCost: cost.memoryKiB, timeCost: cost.timeCost, parallelism: 4 });
 
 export const newUserSchema = z.object({
   email: z.email('errors.email_invalid').max(254, 'errors.too_long'),
@@ -26,11 +32,11 @@ export interface SessionContext {
   user: AuthUser;
 }
 
-export function createAuthService(deps: { store: AuthStore; config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours'> }) {
+export function createAuthService(deps: { store: AuthStore; config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours' | 'passwordHash'> }) {
   const { store, config } = deps;
   // Verifying against a real hash for unknown e-mails keeps the answer time the
   // same whether or not an account exists.
-  const dummyHash = hashPassword(randomToken());
+  const dummyHash = hashPassword(randomToken(), config.passwordHash);
 
   const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
   const endedListeners = new Set<(sessionId: string) => void>();
@@ -40,7 +46,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     async createUser(input: unknown): Promise<AuthUser> {
       const u = parseOrThrow(newUserSchema, input);
       if (await store.findUserByEmail(u.email)) throw new ConflictError(`A user with e-mail ${u.email} already exists`, 'user_exists');
-      const row = await store.insertUser({ email: u.email, name: u.name, role: u.role, passwordHash: await hashPassword(u.password) });
+      const row = await store.insertUser({ email: u.email, name: u.name, role: u.role, passwordHash: await hashPassword(u.password, config.passwordHash) });
       return toAuthUser(row);
     },
 
@@ -129,7 +135,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
 
     async setPassword(userId: number, password: string): Promise<void> {
       parseOrThrow(newUserSchema.pick({ password: true }), { password });
-      if (!(await store.updateUser(userId, { password_hash: await hashPassword(password) }))) throw new NotFoundError('No such user');
+      if (!(await store.updateUser(userId, { password_hash: await hashPassword(password, config.passwordHash) }))) throw new NotFoundError('No such user');
       await store.deleteSessionsOfUser(userId);
     },
 

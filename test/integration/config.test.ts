@@ -123,6 +123,8 @@ describe('config: loadConfig', () => {
       ['NODE_ENV', 'staging'],
       ['DEMO', 'yes'],
       ['DB_POOL_MAX', '0'],
+      ['PASSWORD_HASH_MEMORY_KIB', '512'],
+      ['PASSWORD_HASH_TIME_COST', '0'],
     ];
     for (const [name, value] of cases) {
       it(`${name}=${value}`, () => {
@@ -162,6 +164,7 @@ describe('config: loadConfig', () => {
       assert.equal(c.mail.outboxDir, path.join(dir, 'outbox'));
       assert.equal(c.uploads.dir, path.join(dir, 'attachments'));
       assert.equal(c.logLevel, 'info');
+      assert.deepEqual(c.passwordHash, { memoryKiB: 65536, timeCost: 3 }, 'argon2id at the cost OWASP suggests');
     });
 
     it('DATA_DIR defaults to ./data', () => {

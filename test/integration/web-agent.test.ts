@@ -446,6 +446,10 @@ describe('web agent: roles and administration', () => {
       assert.equal(row.role, 'agent');
       assert.equal(row.active, true);
       assert.ok(!String(row.password_hash).includes('ett långt lösenord'), 'the password is hashed');
+      const { memoryKiB, timeCost } = t.config.passwordHash;
+      const [, algorithm, , params] = String(row.password_hash).split('$');
+      assert.equal(algorithm, 'argon2id');
+      assert.deepEqual(Object.fromEntries(params!.split(',').map((p) => p.split('='))), { m: String(memoryKiB), t: String(timeCost), p: '4' }, 'at the configured cost');
       const page = await admin.agent.get(res.headers.location!).expect(200);
       assert.ok(page.text.includes(html(translate('sv', 'admin.saved'))));
       assert.ok(page.text.includes('Nina Ny'));

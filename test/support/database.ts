@@ -30,7 +30,7 @@ function urlFor(database: string): string {
 
 async function migrateAndSeed(knex: Knex): Promise<void> {
   await migrateLatest(knex);
-  const config = loadConfig({ NODE_ENV: 'test' }, { sessionSecret: 'x'.repeat(8) + 'template-secret-0123456789abcdef', logLevel: 'silent', demo: false });
+  const config = loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1' }, { sessionSecret: 'x'.repeat(8) + 'template-secret-0123456789abcdef', logLevel: 'silent', demo: false });
   const services = createServices({ config, db: knex, logger: createLogger(config) });
   await seedReferenceData(services);
   services.mail.transport.close();

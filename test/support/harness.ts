@@ -72,7 +72,8 @@ let users = 0;
 export async function startTestApp(opts: { config?: Partial<Config>; transport?: MailTransport } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sc-test-'));
   const { database, url } = await freshDatabase();
-  const base = loadConfig({ NODE_ENV: 'test' }, { sessionSecret: randomBytes(32).toString('hex') });
+  // Real argon2id at a small cost: tests sign in hundreds of times (the default cost is checked in config.test.ts).
+  const base = loadConfig({ NODE_ENV: 'test', PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1' }, { sessionSecret: randomBytes(32).toString('hex') });
   const config: Config = {
     ...base,
     databaseUrl: url,
