@@ -6,6 +6,9 @@ import { AppError, ValidationError } from './platform/errors.js';
 import { createLogger } from './platform/logger.js';
 import { migrateLatest, migrateRollback } from './platform/migrate.js';
 import { createServices, type Services } from './services.js';
+import { BACKFILL_BATCH_DEFAULT, BACKFILL_BATCH_MAX, backfillCaseMetrics } from './stats/metrics-backfill.js';
+import { createCaseMetricsStore } from './stats/metrics-store.js';
+import { describeHistory, parseHistoryOptions, seedHistory } from './stats/history-seed.js';
 import { describeSummary, simulateDay, type Answerer } from './telephony/simulator.js';
 import { createCallStore } from './telephony/store.js';
 
@@ -15,6 +18,8 @@ interface Command {
   usage: string;
   options: Record<string, { type: 'string' | 'boolean' }>;
   run?(s: Services, values: Values): Promise<string | void>;
+  /** Checks the options before the database is opened (throws ValidationError). */
+  check?(values: Values): unknown;
   /**
    * A client of a running service: runs without opening the database here,
    * since that service may hold the embedded one (one process at a time).
@@ -74,6 +79,44 @@ const COMMANDS: Record<string, Command> = {
       return `API token for ${v.email} (shown once; keep it secret):\n${token}`;
     },
   },
+  'stats:backfill': {
+    usage:
+      `stats:backfill [--batch ${BACKFILL_BATCH_DEFAULT}]\n` +
+      "                               compute every case's working-time metrics, in batches by id (safe to rerun; rerun after STATS_OFFICE_HOURS changes)",
+    options: { batch: { type: 'string' } },
+    async run(s, v) {
+      const batch = v.batch === undefined ? BACKFILL_BATCH_DEFAULT : /^\d+$/.test(String(v.batch)) ? Number(v.batch) : NaN;
+      if (!Number.isInteger(batch) || batch < 1 || batch > BACKFILL_BATCH_MAX) {
+        throw new ValidationError([{ field: 'batch', code: 'errors.invalid', message: `a whole number of cases per batch, 1 to ${BACKFILL_BATCH_MAX}; got "${String(v.batch)}"` }]);
+      }
+      await migrateLatest(s.db);
+      const r = await backfillCaseMetrics({ store: createCaseMetricsStore(s.db), workingTime: s.workingTime }, { batchSize: batch });
+      return `case metrics: ${r.read} cases read, ${r.updated} updated`;
+    },
+  },
+  'seed:history': {
+    usage:
+      'seed:history --cases N [--days 365] [--seed S] [--until 2026-11-30T16:00:00Z]\n' +
+      '                               add a realistic history of N cases (1 to 5000000) ending now (or --until), for trials and benchmarks',
+    options: { cases: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' }, until: { type: 'string' } },
+    check: parseHistoryOptions,
+    async run(s, v) {
+      const options = parseHistoryOptions(v);
+      await migrateLatest(s.db);
+      await seedReferenceData(s);
+      const summary = await seedHistory(
+        {
+          db: s.db,
+          hours: s.hours,
+          timeZone: s.config.calendar.timeZone,
+          callbacks: s.config.callbacks,
+          progress: (p) => process.stderr.write(`seed:history: ${p.cases} of ${p.of} cases (${Math.floor((100 * p.cases) / p.of)} %), ${p.seconds.toFixed(1)} s\n`),
+        },
+        options,
+      );
+      return describeHistory(summary);
+    },
+  },
   'telephony:simulate': {
     usage:
       'telephony:simulate --url U [--secret S] [--calls 300] [--speed 60] [--seed 1] [--extensions 101,102] [--agents a@x,b@y]\n' +
@@ -126,6 +169,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     console.error(`${(err as Error).message}\nUsage: ${command.usage}`);
     return 2;
+  }
+  if (command.check) {
+    const checked = await outcome(async () => void command.check!(values));
+    if (checked !== 0) return checked;
   }
   const config = loadConfig(process.env, process.env.LOG_LEVEL ? {} : { logLevel: 'warn' });
   if (command.client) return outcome(() => command.client!(values, config));

@@ -72,6 +72,8 @@ export interface Config {
   calendar: {
     /** e.g. "mon-fri 08:00-16:30". */
     openingHours: string;
+    /** The office hours that working time in the statistics counts (same syntax; default openingHours). */
+    statsOfficeHours: string;
     /** Holiday types (date-holidays: public, bank) and extra ISO dates on which it is closed. */
     closedOn: string[];
     timeZone: string;
@@ -167,6 +169,7 @@ const envSchema = z.object({
   INBOUND_MAX_ATTEMPTS: intFrom(5, 1, 100),
   INBOUND_POLL_MS: intFrom(5000, 50),
   OPENING_HOURS: z.string().min(1).default('mon-fri 08:00-16:30'),
+  STATS_OFFICE_HOURS: z.string().trim().min(1, 'must not be empty (leave it unset to use OPENING_HOURS)').optional(),
   CLOSED_ON: z.string().default('public,bank'),
   TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
   CALLBACK_MAX_ATTEMPTS: intFrom(3, 1, 10),
@@ -256,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     calendar: {
       openingHours: e.OPENING_HOURS,
+      statsOfficeHours: e.STATS_OFFICE_HOURS ?? e.OPENING_HOURS,
       closedOn: e.CLOSED_ON.split(',').map((x) => x.trim()).filter(Boolean),
       timeZone: e.TIME_ZONE,
     },
@@ -284,6 +288,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
   } catch (err) {
     if (err instanceof OpeningHoursError) throw new ConfigError(`OPENING_HOURS / CLOSED_ON / TIME_ZONE: ${err.message}`);
+    throw err;
+  }
+  try {
+    parseOpeningHours({ hours: config.calendar.statsOfficeHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
+  } catch (err) {
+    if (err instanceof OpeningHoursError) throw new ConfigError(`STATS_OFFICE_HOURS: ${err.message}`);
     throw err;
   }
   return { ...config, ...overrides };

@@ -28,6 +28,7 @@ import { createQueueService } from './queue/service.js';
 import { createQueueStore } from './queue/store.js';
 import { parseOpeningHours } from './calendar/opening-hours.js';
 import { createCallbackService } from './callbacks/service.js';
+import { createWorkingTime } from './stats/working-time.js';
 import { createCallbackStore } from './callbacks/store.js';
 import { createCaseChanger, createCaseOpener } from './cases/change.js';
 import { createContactService } from './contacts/service.js';
@@ -68,6 +69,9 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
   const composer = createMailComposer({ views, config });
   const caseStore = createCaseStore(db);
+  // The statistics count working time in their own office hours (STATS_OFFICE_HOURS), on the same holidays and time zone.
+  const officeHours = parseOpeningHours({ hours: config.calendar.statsOfficeHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
+  const workingTime = createWorkingTime(officeHours, config.calendar.timeZone);
   const references = createReferenceAllocator((n) => caseStore.takeCaseNumbers(n));
   const residentStore = createResidentStore();
   const cases = createCaseService({
@@ -83,18 +87,19 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     composer,
     bus,
     replyUses: createReplyUseRecorder({ store: createReplyUseStore(), publicUrl: config.publicUrl }),
+    workingTime,
   });
 
   const inbound = createInboundStore(db);
-  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, mail: mailStore, bus, references });
+  const caseMail = createCaseMailService({ db, cases: caseStore, residents: residentStore, attachments, composer, mail: mailStore, bus, references, workingTime });
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
   const hours = parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
-  const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus });
-  const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore });
+  const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus, workingTime });
+  const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore, workingTime });
   const callbacks = createCallbackService({ config, cases: caseStore, callbacks: createCallbackStore(db), hours, open, change, composer, topics: organisation, references });
   const contacts = createContactService({ open, callbacks, topics: organisation, organisation: organisationStore, references, composer, mail: mailStore });
-  const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus });
+  const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus, workingTime });
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
   const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
@@ -120,6 +125,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     presence,
     live,
     hours,
+    officeHours,
+    workingTime,
     callbacks,
     contacts,
     telephony,

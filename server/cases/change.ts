@@ -6,6 +6,7 @@ import type { CaseEventBus, CommittedCaseEvent } from '../platform/events.js';
 import type { MailComposer } from '../mail/compose.js';
 import { assertTransition, statusAfterResidentMessage, type CaseStatus } from './lifecycle.js';
 import type { ResidentStore } from '../residents/store.js';
+import type { WorkingTime } from '../stats/working-time.js';
 import type { CaseEventRow, CaseRow, CaseStore, InsertedCase, MailFields, NewCaseEvent, NewCaseRow } from './store.js';
 
 /** The changer found no case to change (nothing of the change was written). */
@@ -17,11 +18,12 @@ export interface ChangeContext {
   event(e: NewCaseEvent): Promise<CaseEventRow>;
   /** Several events in one statement: write the case first and these last, and the commit-order lock is held briefly. */
   events(es: NewCaseEvent[]): Promise<CaseEventRow[]>;
+  /** Writes the patch; one that sets or clears first_response_at or resolved_at also writes the working-time metrics derived from them. */
   update(patch: Partial<CaseRow>): Promise<CaseRow>;
   queueMail(m: NewOutboxMail): Promise<void>;
 }
 
-type ChangeDeps = { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus };
+type ChangeDeps = { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus; workingTime: WorkingTime };
 
 /** What a change wrote, to publish once it has committed. */
 interface Written {
@@ -45,7 +47,7 @@ function changeContext(trx: Knex.Transaction, current: CaseRow, deps: ChangeDeps
       return rows;
     },
     async update(patch) {
-      w.updated = await deps.cases.updateCase(trx, current.id, patch);
+      w.updated = await deps.cases.updateCase(trx, current.id, { ...patch, ...deps.workingTime.metricsPatch(w.updated, patch) });
       return w.updated;
     },
     async queueMail(m) {

@@ -8,6 +8,7 @@ import type { ReferenceAllocator } from './reference.js';
 import { caseCreatedEvent, createCaseChanger, recordResidentMessage } from './change.js';
 import { newResidentToken } from './service.js';
 import type { CaseStore, MailFields } from './store.js';
+import type { WorkingTime } from '../stats/working-time.js';
 
 /** A message that arrived by mail, already parsed, checked and sanitized by the intake. */
 export interface MailMessage extends MailFields {
@@ -33,10 +34,11 @@ export function createCaseMailService(deps: {
   mail: Pick<MailStore, 'enqueue'>;
   bus: CaseEventBus;
   references: ReferenceAllocator;
+  workingTime: WorkingTime;
 }) {
   const { db, cases, residents, attachments, composer, mail, bus, references } = deps;
 
-  const change = createCaseChanger({ db, cases, mail, bus });
+  const change = createCaseChanger({ db, cases, mail, bus, workingTime: deps.workingTime });
 
   return {
     async createFromMail(

@@ -34,6 +34,7 @@ import {
 import { caseCreatedEvent, createCaseChanger, recordForward, recordResidentMessage, statusPatch } from './change.js';
 import { createIntakeWriter } from './intake-writer.js';
 import type { CaseRow, CaseStore, InsertedCase } from './store.js';
+import type { WorkingTime } from '../stats/working-time.js';
 
 export interface CaseServiceDeps {
   db: Knex;
@@ -48,6 +49,8 @@ export interface CaseServiceDeps {
   bus: CaseEventBus;
   /** Shared with every other writer of new cases, so one process hands out one run of numbers. */
   references: ReferenceAllocator;
+  /** The statistics calendar: a change that answers or resolves a case writes its working-time metrics. */
+  workingTime: WorkingTime;
   /** Told of each agent reply inside its transaction (the FAQ records the articles it links to). */
   replyUses?: { record(trx: Knex.Transaction, reply: { caseId: number; messageId: number; userId: number; body: string }): Promise<unknown> };
 }
@@ -94,7 +97,7 @@ export function createCaseService(deps: CaseServiceDeps) {
   const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references, replyUses } = deps;
   const intake = createIntakeWriter({ db, cases });
 
-  const change = createCaseChanger({ db, cases, mail, bus });
+  const change = createCaseChanger({ db, cases, mail, bus, workingTime: deps.workingTime });
 
   async function activeDepartmentBySlug(slug: string) {
     const dep = await organisation.findDepartmentBySlug(slug);

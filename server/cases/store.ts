@@ -23,6 +23,10 @@ export interface CaseRow {
   resolved_at: Date | null;
   closed_at: Date | null;
   resolved_at_first_contact: boolean | null;
+  /** Working-time metrics (server/stats/working-time.ts), written with the timestamps above by the case changer. */
+  first_response_working_s: number | null;
+  resolution_working_s: number | null;
+  first_response_working_days: number | null;
   agent_reply_count: number;
   resident_message_count: number;
   forward_count: number;

@@ -3,6 +3,7 @@ import { createCaseChanger, NoCaseToChangeError, statusPatch } from '../cases/ch
 import type { CaseRow, CaseStore } from '../cases/store.js';
 import type { MailStore } from '../mail/store.js';
 import type { CaseEventBus } from '../platform/events.js';
+import type { WorkingTime } from '../stats/working-time.js';
 import type { Language } from '../platform/i18n.js';
 import type { Knex } from 'knex';
 import type { QueueCounts } from '../live/protocol.js';
@@ -15,7 +16,7 @@ export interface QueueSnapshot {
 }
 
 /** The queue as a whole: taking the next case, and what is waiting. */
-export function createQueueService(deps: { db: Knex; queue: QueueStore; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus }) {
+export function createQueueService(deps: { db: Knex; queue: QueueStore; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus; workingTime: WorkingTime }) {
   const { queue } = deps;
   const change = createCaseChanger(deps);
 
