@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import { ValidationError } from '../platform/errors.js';
+import type { ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
@@ -72,13 +73,13 @@ export function callbackRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const body = (req.body ?? {}) as Record<string, unknown>;
         const values = Object.fromEntries(FORM_FIELDS.map((f) => [f, typeof body[f] === 'string' ? body[f] : '']));
-        try {
-          const booked = await callbacks.request(values, { lang: req.ctx.lang });
-          res.redirect(303, `/kvitto/${booked.token}`);
-        } catch (err) {
-          if (err instanceof ValidationError) return renderForm(req, res, 400, values, err);
-          throw err;
-        }
+        await orRerender(
+          async () => {
+            const booked = await callbacks.request(values, { lang: req.ctx.lang });
+            res.redirect(303, `/kvitto/${booked.token}`);
+          },
+          (error) => renderForm(req, res, 400, values, error),
+        );
       },
     },
   ];

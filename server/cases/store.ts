@@ -115,14 +115,28 @@ export interface FeedEventRow extends TimelineRow {
   case_assignee_id: number | null;
 }
 
+/** The names that come with a case in a queue row and in a summary (see withNames). */
+const NAMES = [
+  'cat.slug as category',
+  'cat.name_sv as category_name_sv',
+  'cat.name_en as category_name_en',
+  'r.name as resident_name',
+  'u.name as assignee_name',
+  'd.name as department_name',
+] as const;
+
 export function createCaseStore(db: Knex) {
-  /** What a queue row shows, one definition for the queue page and live updates. */
-  const queueRows = () =>
+  /** A case joined to its topic, resident, assignee and department, whose names a queue row and a summary both show (NAMES). */
+  const withNames = () =>
     db('cases as c')
       .join('categories as cat', 'cat.id', 'c.category_id')
       .join('residents as r', 'r.id', 'c.resident_id')
       .leftJoin('users as u', 'u.id', 'c.assignee_id')
-      .leftJoin('departments as d', 'd.id', 'c.department_id')
+      .leftJoin('departments as d', 'd.id', 'c.department_id');
+
+  /** What a queue row shows, one definition for the queue page and live updates. */
+  const queueRows = () =>
+    withNames()
       .leftJoin('callbacks as cb', 'cb.case_id', 'c.id')
       .select(
         'cb.status as callback_status',
@@ -133,17 +147,12 @@ export function createCaseStore(db: Knex) {
         'c.reference',
         'c.status',
         'c.channel',
-        'cat.slug as category',
-        'cat.name_sv as category_name_sv',
-        'cat.name_en as category_name_en',
         'c.subject',
         'c.created_at',
         'c.queue_at',
         'c.updated_at',
         'c.assignee_id',
-        'u.name as assignee_name',
-        'd.name as department_name',
-        'r.name as resident_name',
+        ...NAMES,
       );
 
   const timelineRows = () =>
@@ -152,25 +161,8 @@ export function createCaseStore(db: Knex) {
       .leftJoin('messages as m', 'm.event_id', 'e.id')
       .select('e.*', 'u.name as actor_name', 'm.id as message_id', 'm.kind as message_kind', 'm.body as message_body', 'm.body_html as message_html', 'm.channel as message_channel');
 
-  /** A case with its topic, resident, assignee and department names. */
-  const summaries = () =>
-    db('cases as c')
-      .join('categories as cat', 'cat.id', 'c.category_id')
-      .join('residents as r', 'r.id', 'c.resident_id')
-      .leftJoin('users as u', 'u.id', 'c.assignee_id')
-      .leftJoin('departments as d', 'd.id', 'c.department_id')
-      .select(
-        'c.*',
-        'cat.slug as category',
-        'cat.name_sv as category_name_sv',
-        'cat.name_en as category_name_en',
-        'r.name as resident_name',
-        'r.email as resident_email',
-        'r.phone as resident_phone',
-        'u.name as assignee_name',
-        'd.name as department_name',
-        'd.slug as department_slug',
-      );
+  /** A whole case with its topic, resident, assignee and department. */
+  const summaries = () => withNames().select('c.*', ...NAMES, 'r.email as resident_email', 'r.phone as resident_phone', 'd.slug as department_slug');
 
   return {
     insertNewCases,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { Logger } from '../platform/logger.js';
-import { toFieldErrors } from '../platform/validation.js';
+import { parseOrThrow } from '../platform/validation.js';
 import type { FaqDeflectionStore } from './deflection-store.js';
 import { FAQ_CATEGORIES, FAQ_LANGS, type FaqLang } from './store.js';
 
@@ -40,24 +40,6 @@ export const deflectionRecordedSchema = z.object({
   first: z.boolean().meta({ description: 'Whether this was the first one (the visit was recorded now)' }),
 });
 
-/** parseOrThrow, keeping this area's own message keys (deflection.errors.*) as the error codes. */
-function parse(input: unknown): z.output<typeof deflectionOpenSchema> {
-  const result = deflectionOpenSchema.safeParse(input);
-  if (result.success) return result.data;
-  // toFieldErrors reports the first issue of each field, as here.
-  const first = new Map<string, string>();
-  for (const issue of result.error.issues) {
-    const field = issue.path.length ? issue.path.map(String).join('.') : '_';
-    if (!first.has(field)) first.set(field, issue.message);
-  }
-  throw new ValidationError(
-    toFieldErrors(result.error).map((f) => {
-      const code = first.get(f.field) ?? '';
-      return code.startsWith('deflection.errors.') ? { ...f, code, message: translate('en', code) } : f;
-    }),
-  );
-}
-
 export function createFaqDeflectionService(deps: { store: FaqDeflectionStore; logger: Logger }) {
   const { store, logger } = deps;
   return {
@@ -71,7 +53,7 @@ export function createFaqDeflectionService(deps: { store: FaqDeflectionStore; lo
       if (!input || typeof input !== 'object' || Array.isArray(input)) {
         throw new ValidationError([{ field: 'body', code: 'deflection.errors.body_json', message: translate('en', 'deflection.errors.body_json') }]);
       }
-      const v = parse(input);
+      const v = parseOrThrow(deflectionOpenSchema, input);
       const articleId = await store.publishedArticleId(v.category, v.slug);
       if (articleId === undefined) throw new NotFoundError(`No published FAQ article ${v.category}/${v.slug}`);
       const visitLang: FaqLang = (FAQ_LANGS as readonly string[]).includes(lang) ? (lang as FaqLang) : 'sv';

@@ -1,9 +1,10 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { hasRole } from '../auth/roles.js';
 import { ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { textDirection, translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { localizeFieldErrors, parseOrThrow } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { idFrom, langFrom, LIMITS, textActionSchema } from './editor.js';
 import { DEFAULT_PERIOD, formatPercent, STAT_PERIODS } from './stats.js';
@@ -174,13 +175,13 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
       summary: 'Create an FAQ article with its Swedish text as a draft',
       handler: async (req, res) => {
         const values = formValues(req.body, NEW_FIELDS);
-        try {
-          const id = await faqEditor.createArticle(values, user(req));
-          res.redirect(303, articleUrl(id, 'sv', 'created'));
-        } catch (err) {
-          if (err instanceof ValidationError) return renderNew(req, res, 400, values, err);
-          throw err;
-        }
+        await orRerender(
+          async () => {
+            const id = await faqEditor.createArticle(values, user(req));
+            res.redirect(303, articleUrl(id, 'sv', 'created'));
+          },
+          (error) => renderNew(req, res, 400, values, error),
+        );
       },
     },
     {
@@ -198,26 +199,19 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const id = idFrom(req.params.id);
         const lang = langFrom(req.params.lang);
-        await faqEditor.getArticle(id);
         const body = (req.body ?? {}) as Record<string, unknown>;
         const values = { ...formValues(body, TEXT_FIELDS), base: typeof body.base === 'string' ? body.base : '' };
-        const action = textActionSchema.safeParse(body.action);
-        if (!action.success) {
-          const error = new ValidationError([{ field: 'title', code: 'editor.errors.action', message: translate('en', 'editor.errors.action') }]);
-          return renderArticle(req, res, id, lang, { status: 400, values, failure: { form: 'text', error } });
-        }
-        try {
-          if (action.data === 'preview') {
-            const { html } = faqEditor.preview(values);
-            return renderArticle(req, res, id, lang, { values, preview: html });
-          }
-          const base = /^[1-9][0-9]{0,9}$/.test(values.base) ? Number(values.base) : null;
-          await faqEditor.saveText(id, lang, values, user(req), { publish: action.data === 'publish', base });
-          res.redirect(303, articleUrl(id, lang, action.data === 'publish' ? 'published' : 'draft'));
-        } catch (err) {
-          if (err instanceof ValidationError) return renderArticle(req, res, id, lang, { status: 400, values, failure: { form: 'text', error: err } });
-          throw err;
-        }
+        // An article that does not exist is a 404: from saveText, or from rendering the form again.
+        await orRerender(
+          async () => {
+            const { action } = parseOrThrow(textActionSchema, body);
+            if (action === 'preview') return renderArticle(req, res, id, lang, { values, preview: faqEditor.preview(values).html });
+            const base = /^[1-9][0-9]{0,9}$/.test(values.base) ? Number(values.base) : null;
+            await faqEditor.saveText(id, lang, values, user(req), { publish: action === 'publish', base });
+            res.redirect(303, articleUrl(id, lang, action === 'publish' ? 'published' : 'draft'));
+          },
+          (error) => renderArticle(req, res, id, lang, { status: 400, values, failure: { form: 'text', error } }),
+        );
       },
     },
     {
@@ -227,15 +221,14 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
       summary: "Change an FAQ article's owning department and popular flag",
       handler: async (req, res) => {
         const id = idFrom(req.params.id);
-        await faqEditor.getArticle(id);
         const settings = formValues(req.body, SETTINGS_FIELDS);
-        try {
-          await faqEditor.updateSettings(id, settings, user(req));
-          res.redirect(303, articleUrl(id, textLangOf(req), 'settings'));
-        } catch (err) {
-          if (err instanceof ValidationError) return renderArticle(req, res, id, textLangOf(req), { status: 400, settings, failure: { form: 'settings', error: err } });
-          throw err;
-        }
+        await orRerender(
+          async () => {
+            await faqEditor.updateSettings(id, settings, user(req));
+            res.redirect(303, articleUrl(id, textLangOf(req), 'settings'));
+          },
+          (error) => renderArticle(req, res, id, textLangOf(req), { status: 400, settings, failure: { form: 'settings', error } }),
+        );
       },
     },
     {

@@ -47,7 +47,8 @@ export const articleSettingsSchema = z.object({ department_id: departmentField, 
 
 export const TEXT_ACTIONS = ['preview', 'draft', 'publish'] as const;
 export type TextAction = (typeof TEXT_ACTIONS)[number];
-export const textActionSchema = z.enum(TEXT_ACTIONS, 'errors.invalid_choice');
+/** The button that sent an article's text form. */
+export const textActionSchema = z.object({ action: z.enum(TEXT_ACTIONS, 'editor.errors.action') });
 
 /** What a language of an article is, for the list: published, published with a newer draft, only a draft, unpublished, or missing. */
 export type LangState = 'published' | 'published_draft' | 'draft' | 'unpublished' | 'missing';

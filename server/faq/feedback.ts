@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../platform/errors.js';
-import { translate } from '../platform/i18n.js';
-import { toFieldErrors } from '../platform/validation.js';
+import { NotFoundError } from '../platform/errors.js';
+import { parseOrThrow } from '../platform/validation.js';
 import type { FaqFeedbackStore } from './feedback-store.js';
 import { articleParams } from './params.js';
 import type { FaqLang } from './store.js';
@@ -14,27 +13,14 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 
 /** "Did this help?": ja or nej, and an optional comment. */
 export const faqFeedbackSchema = z.object({
-  helpful: z.enum(FEEDBACK_ANSWERS, 'errors.invalid_choice'),
+  // The general "choose one" says too little here: the form's own message.
+  helpful: z.enum(FEEDBACK_ANSWERS, 'faq.feedback.errors.helpful'),
   comment: z
     .string('errors.invalid_type')
     .default('')
     .transform((s) => s.replace(/\r\n?/g, '\n').replace(CONTROL, '').trim())
     .pipe(z.string().max(FEEDBACK_COMMENT_MAX, 'errors.too_long')),
 });
-
-/** Field errors that say more on this form than the general ones do. */
-const FIELD_CODES: Record<string, string> = { helpful: 'faq.feedback.errors.helpful' };
-
-function parseFeedback(input: unknown) {
-  const result = faqFeedbackSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ValidationError(
-    toFieldErrors(result.error).map((f) => {
-      const code = FIELD_CODES[f.field];
-      return code ? { ...f, code, message: translate('en', code) } : f;
-    }),
-  );
-}
 
 /**
  * Readers' answers to "Did this help?". Nothing identifies the reader; the
@@ -48,7 +34,7 @@ export function createFaqFeedbackService(deps: { store: FaqFeedbackStore }) {
       const { category, slug } = articleParams(target);
       const article = await store.findPublished(category, slug, readerLang === 'sv' ? ['sv'] : [readerLang, 'sv']);
       if (!article) throw new NotFoundError(`No published FAQ article ${category}/${slug}`);
-      const { helpful, comment } = parseFeedback(input);
+      const { helpful, comment } = parseOrThrow(faqFeedbackSchema, input);
       const lang = article.langs.includes(readerLang) ? readerLang : 'sv';
       await store.insert({ article_id: article.id, lang, helpful: helpful === 'ja', comment });
       return { helpful: helpful === 'ja', lang };

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import { ValidationError } from '../platform/errors.js';
+import type { ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { isLanguage, translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
@@ -153,8 +154,7 @@ export function faqRoutes(s: Services): RouteDef[] {
       summary: 'The FAQ: search, categories and popular questions',
       handler: async (req, res) => {
         const lang = langOf(req);
-        const lists = await Promise.all(FAQ_CATEGORIES.map((c) => faq.listCategory(c, lang)));
-        const popular = lists.flat().filter((a) => a.popular);
+        const popular = (await faq.listAll(lang)).filter((a) => a.popular);
         res.render('faq/index', {
           lang,
           title: translate(lang, 'faq.index.title'),
@@ -172,13 +172,10 @@ export function faqRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         if (req.query.q === undefined) return renderSearch(req, res, 200, undefined);
         const raw = typeof req.query.q === 'string' ? req.query.q : '';
-        try {
-          const { q } = parseOrThrow(pageSearchSchema, { q: req.query.q });
-          await renderSearch(req, res, 200, q);
-        } catch (err) {
-          if (err instanceof ValidationError) return renderSearch(req, res, 400, raw.slice(0, MAX_QUERY_LENGTH * 2), err);
-          throw err;
-        }
+        await orRerender(
+          () => renderSearch(req, res, 200, parseOrThrow(pageSearchSchema, { q: req.query.q }).q),
+          (error) => renderSearch(req, res, 400, raw.slice(0, MAX_QUERY_LENGTH * 2), error),
+        );
       },
     },
     {
@@ -217,14 +214,14 @@ export function faqRoutes(s: Services): RouteDef[] {
         const { category, slug } = articleParams(req.params);
         const body = (req.body ?? {}) as Record<string, unknown>;
         const input = { helpful: body.helpful, comment: body.comment };
-        try {
-          const given = await faqFeedback.give({ category, slug }, input, langOf(req));
-          res.redirect(303, `${articleUrl(category, slug)}?tack=${given.helpful ? 'ja' : 'nej'}#omdome`);
-        } catch (err) {
-          if (!(err instanceof ValidationError)) throw err;
-          const values = { helpful: typeof body.helpful === 'string' ? body.helpful : '', comment: typeof body.comment === 'string' ? body.comment : '' };
-          await renderArticle(req, res, 400, { values, error: err });
-        }
+        const values = { helpful: typeof body.helpful === 'string' ? body.helpful : '', comment: typeof body.comment === 'string' ? body.comment : '' };
+        await orRerender(
+          async () => {
+            const given = await faqFeedback.give({ category, slug }, input, langOf(req));
+            res.redirect(303, `${articleUrl(category, slug)}?tack=${given.helpful ? 'ja' : 'nej'}#omdome`);
+          },
+          (error) => renderArticle(req, res, 400, { values, error }),
+        );
       },
     },
   ];

@@ -3,7 +3,7 @@ import { parseOrThrow } from '../platform/validation.js';
 import { faqSearchQuerySchema, MAX_LIMIT } from './schemas.js';
 import { seedFaq } from './seed.js';
 import type { Knex } from 'knex';
-import { FAQ_CATEGORIES, type FaqLang, type FaqSearchQuery, type FaqSearchRow, type FaqStore } from './store.js';
+import { FAQ_CATEGORIES, type FaqCategory, type FaqLang, type FaqListRow, type FaqSearchQuery, type FaqSearchRow, type FaqStore } from './store.js';
 
 const MAX_WORDS = 12;
 const MAX_WORD_LENGTH = 60;
@@ -55,6 +55,9 @@ export function createFaqService(deps: { db: Knex; store: FaqStore }) {
     return rows.map((r) => ({ slug: r.slug, category: r.category, title: r.title, summary: r.summary, score: Math.round(r.score * 10_000) / 10_000 }));
   }
 
+  const listed = (rows: FaqListRow[], lang: FaqLang) =>
+    rows.map((r) => ({ slug: r.slug, category: r.category, popular: r.popular, lang: r.lang, fallback: r.lang !== lang, title: r.title, summary: r.summary }));
+
   return {
     /** Validates raw query parameters (400 with field errors) and searches. */
     searchFromInput: async (input: unknown) => {
@@ -94,18 +97,11 @@ export function createFaqService(deps: { db: Knex; store: FaqStore }) {
     /** The published articles of a category, popular first, each in `lang` or else in Swedish. */
     listCategory: async (category: string, lang: FaqLang = 'sv') => {
       if (!(FAQ_CATEGORIES as readonly string[]).includes(category)) throw new NotFoundError(`No FAQ category ${category}`);
-      const articles = await store.listArticles(category);
-      if (!articles.length) return [];
-      const versions = await store.publishedVersions(
-        articles.map((a) => a.id),
-        lang === 'sv' ? ['sv'] : [lang, 'sv'],
-      );
-      return articles.flatMap((a) => {
-        const mine = versions.filter((v) => v.article_id === a.id);
-        const v = mine.find((x) => x.lang === lang) ?? mine.find((x) => x.lang === 'sv');
-        return v ? [{ slug: a.slug, category: a.category, popular: a.popular, lang: v.lang, fallback: v.lang !== lang, title: v.title, summary: v.summary }] : [];
-      });
+      return listed(await store.listPublished(lang, category as FaqCategory), lang);
     },
+
+    /** The published articles of every category, as listCategory gives them one category after the other. */
+    listAll: async (lang: FaqLang = 'sv') => listed(await store.listPublished(lang), lang),
 
     /** The shipped articles, once (see seedFaq). */
     seed: () => seedFaq(db),

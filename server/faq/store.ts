@@ -40,6 +40,20 @@ export interface NewFaqArticle {
   versions: { lang: FaqLang; title: string; summary: string; keywords: string; body_md: string }[];
 }
 
+/** A published article for the lists, with its text in the reader's language or else in Swedish. */
+export interface FaqListRow {
+  id: number;
+  category: FaqCategory;
+  slug: string;
+  popular: boolean;
+  lang: FaqLang;
+  title: string;
+  summary: string;
+}
+
+/** The categories' order on the pages, for ORDER BY. */
+const CATEGORY_ORDER = `CASE p.category ${FAQ_CATEGORIES.map((_, i) => `WHEN ? THEN ${i}`).join(' ')} END`;
+
 export interface FaqSearchRow {
   slug: string;
   category: FaqCategory;
@@ -155,8 +169,30 @@ export function createFaqStore(db: Knex) {
         .where({ status: 'published' })
         .select('id', 'article_id', 'lang', 'version', 'status', 'title', 'summary', 'keywords', 'body_md', 'created_by', 'created_at'),
 
-    listArticles: (category: string) =>
-      db('faq_articles').where({ category }).orderBy([{ column: 'popular', order: 'desc' }, { column: 'id' }]).select<FaqArticleRow[]>('*'),
+    /**
+     * The published articles of one category, or of all (in FAQ_CATEGORIES
+     * order), each category's popular ones first, in one query: each with its
+     * text in `lang`, or in Swedish when it is not published in `lang`; an
+     * article with neither is left out.
+     */
+    listPublished: (lang: FaqLang, category?: FaqCategory): Promise<FaqListRow[]> => {
+      const picked = db('faq_articles as a')
+        .join('faq_versions as v', 'v.article_id', 'a.id')
+        .where('v.status', 'published')
+        .whereIn('v.lang', lang === 'sv' ? ['sv'] : [lang, 'sv'])
+        .modify((q) => {
+          if (category) q.where('a.category', category);
+        })
+        .distinctOn('a.id')
+        .select('a.id', 'a.category', 'a.slug', 'a.popular', 'v.lang', 'v.title', 'v.summary')
+        .orderBy('a.id')
+        .orderByRaw('v.lang = ? DESC', [lang]);
+      return db
+        .from(picked.as('p'))
+        .select<FaqListRow[]>('*')
+        .orderByRaw(CATEGORY_ORDER, [...FAQ_CATEGORIES])
+        .orderBy([{ column: 'p.popular', order: 'desc' }, { column: 'p.id' }]);
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { ALLOWED_EXTENSIONS } from '../attachments/service.js';
 import { MESSAGE_MAX } from '../cases/schemas.js';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { setPageLanguage } from '../platform/http.js';
 import { isLanguage, translate, type Language } from '../platform/i18n.js';
 import { topicText } from '../organisation/topic-text.js';
@@ -143,16 +144,16 @@ export function intakeRoutes(s: Services): RouteDef[] {
         const body = req.body as Record<string, unknown>;
         const values = Object.fromEntries(FORM_FIELDS.map((f) => [f, typeof body[f] === 'string' ? body[f] : '']));
         if (req.uploadError) return renderForm(req, res, 400, values, req.uploadError);
-        try {
-          const created = await cases.createCase(values, { channel: 'web', files: filesOf(req), language: req.ctx.lang });
-          // After the case is saved, and never failing it: sent anyway after opening a suggestion.
-          await s.faqDeflection.markSubmitted(body.faq_visit, created.id);
-          res.redirect(303, `/kvitto/${created.token}`);
-        } catch (err) {
-          await discardUploads(req);
-          if (err instanceof ValidationError) return renderForm(req, res, 400, values, err);
-          throw err;
-        }
+        await orRerender(
+          async () => {
+            const created = await cases.createCase(values, { channel: 'web', files: filesOf(req), language: req.ctx.lang });
+            // After the case is saved, and never failing it: sent anyway after opening a suggestion.
+            await s.faqDeflection.markSubmitted(body.faq_visit, created.id);
+            res.redirect(303, `/kvitto/${created.token}`);
+          },
+          (error) => renderForm(req, res, 400, values, error),
+          { onError: () => discardUploads(req) },
+        );
       },
     },
     {

@@ -20,7 +20,8 @@ export function toFieldErrors(error: z.ZodError): FieldError[] {
     const field = issue.path.length ? issue.path.map(String).join('.') : '_';
     if (seen.has(field)) continue;
     seen.add(field);
-    const code = issue.message.startsWith('errors.') ? issue.message : keyForIssue(issue);
+    // A schema's message is kept when it is a locale key of any area (errors.*, stats.errors.*, …).
+    const code = issue.message.startsWith('errors.') || hasKey('sv', issue.message) ? issue.message : keyForIssue(issue);
     const params = limitsOf(issue);
     out.push({ field, code, message: translate('en', code, params), params });
   }

@@ -204,6 +204,7 @@ describe('FAQ deflection: suggestions opened from the contact form', function ()
           category: 'errors.invalid_choice',
           slug: 'deflection.errors.slug_invalid',
         });
+        assert.match(wrong.body.fields.slug, /short name has only lower-case letters/);
 
         const types = await record(v, { token: 42, category: ATTEFALL.category, slug: ['x'] }).expect(400);
         assert.deepEqual(Object.fromEntries(types.body.errors.map((e: { field: string; code: string }) => [e.field, e.code])), {

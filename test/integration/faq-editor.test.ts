@@ -202,6 +202,13 @@ describe('FAQ editor (/redaktor) and the FAQ statistics', function () {
       await editor.agent.post(`/redaktor/artiklar/${seeded.id}/versioner/${other.id}/aterstall`).type('form').send({ _csrf: editor.csrf }).expect(404);
       await sendText(editor, seeded.id, 'de', 'draft', { title: 'Tyska' }).expect(404);
       await sendText(editor, 99999999, 'sv', 'draft', { title: 'Ingen artikel' }).expect(404);
+      // Also when the form has errors or is only previewed: there is no article to show it on.
+      for (const [action, fields] of [['preview', { title: 'Ingen artikel' }], ['publish', { title: '' }], ['delete', { title: 'Ingen artikel' }]] as const) {
+        await sendText(editor, 99999999, 'sv', action, fields).expect(404);
+      }
+      for (const department_id of ['', 'x', '99999']) {
+        await editor.agent.post('/redaktor/artiklar/99999999/installningar').type('form').send({ _csrf: editor.csrf, department_id }).expect(404);
+      }
       await editor.agent.post('/redaktor/artiklar/abc/granskad').type('form').send({ _csrf: editor.csrf }).expect(404);
     });
   });
@@ -473,7 +480,7 @@ describe('FAQ editor (/redaktor) and the FAQ statistics', function () {
       assert.ok(tooLong.text.includes(html(sv('errors.too_long', { max: 100000 }))));
       const noAction = await sendText(editor, seeded.id, 'sv', 'delete', { title: 'Rubrik' });
       assert.equal(noAction.status, 400);
-      assert.ok(noAction.text.includes(html(sv('editor.errors.action'))));
+      assert.ok(noAction.text.includes(`<li><a href="#f-title">${html(sv('editor.errors.action'))}</a></li>`), 'the summary links the form to the message');
       assert.deepEqual(await tableCounts(), before);
       assert.deepEqual((await t.db('faq_articles').where({ id: seeded.id }).first('updated_at')).updated_at, updated);
       assert.equal((await published(seeded.id)).length, 1);

@@ -6,6 +6,7 @@ import { seedReferenceData } from '../../server/demo/seed.js';
 import { faqOpenApi } from '../../server/faq/openapi.js';
 import { FaqFileError, parseArticleFile, readArticles, seedFaq } from '../../server/faq/seed.js';
 import { toSearchQuery } from '../../server/faq/service.js';
+import { FAQ_CATEGORIES } from '../../server/faq/store.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { countOf } from './helpers.js';
 
@@ -311,6 +312,31 @@ describe('FAQ search (GET /api/v1/faq/search)', function () {
       const firstNotPopular = list.findIndex((a) => !a.popular);
       assert.ok(firstNotPopular === -1 || list.slice(firstNotPopular).every((a) => !a.popular));
       await assert.rejects(t.services.faq.listCategory('nope', 'sv'), /No FAQ category/);
+    });
+
+    it("listAll gives every category's list, one category after the other", async () => {
+      for (const lang of ['sv', 'en', 'ar'] as const) {
+        const each = await Promise.all(FAQ_CATEGORIES.map((c) => t.services.faq.listCategory(c, lang)));
+        assert.deepEqual(await t.services.faq.listAll(lang), each.flat(), lang);
+      }
+    });
+
+    it('the start page /fragor reads its articles in at most 2 queries', async () => {
+      // The outbox worker polls the same database meanwhile: paused, so only the page's queries are counted.
+      await t.services.mail.worker.stop();
+      const queries: string[] = [];
+      const count = (q: { sql: string }) => queries.push(q.sql);
+      t.db.on('query', count);
+      try {
+        for (const lang of ['sv', 'ar']) {
+          queries.length = 0;
+          await t.request().get('/fragor').query({ lang }).expect(200);
+          assert.ok(queries.length <= 2, `${lang}: ${queries.length} queries:\n${queries.join('\n')}`);
+        }
+      } finally {
+        t.db.removeListener('query', count);
+        t.services.mail.worker.start();
+      }
     });
   });
 
