@@ -20,12 +20,12 @@ import type { Knex } from 'knex';
  *      instants of every step of its life, reckoned in working seconds (agents
  *      act in opening hours) and turned into instants through the calendar,
  *      cut off at "now"; then what the steps made of the case;
- *   2. the residents first seen in the batch, the cases as of now, callbacks
- *      with their attempts, and calls;
+ *   2. the residents first seen in the batch and the cases as of now;
  *   3. seed_events (temporary): the case events the steps wrote, in time order;
- *   4. after the previous batch has committed: the commit-order lock of
- *      case_events (see the live_workspace migration), a block of event ids,
- *      the events and their messages, commit. Like every writer, the batch
+ *   4. after the previous batch has committed: its callbacks with their
+ *      attempts and its calls (so their sequence ids follow the batch order),
+ *      the commit-order lock of case_events (see the live_workspace
+ *      migration), a block of event ids, the events and their messages, commit. Like every writer, the batch
  *      takes the lock before it draws an event id, so ids still become
  *      visible in order; it holds it only for step 4.
  * Two batches run at once on PostgreSQL (steps 1-3 of one beside step 4 of
@@ -452,7 +452,7 @@ function phoneSql(): string {
     SELECT cb.id, pl.agent_a, x.result, '', x.at
     FROM cb JOIN seed_plan pl ON pl.id = cb.case_id CROSS JOIN LATERAL (VALUES (pl.t_a1, pl.r1, 1), (pl.t_a2, pl.r2, 2), (pl.t_a3, pl.r3, 3)) AS x(at, result, k)
     WHERE x.at <= pl.now_t
-    ORDER BY x.at, cb.id
+    ORDER BY x.at, cb.id, x.k
     RETURNING 1),
   ins AS (
     INSERT INTO calls (call_id, caller, queue, state, outcome, offered_at, answered_at, ended_at, agent_id, callback_id, updated_at)
@@ -478,7 +478,7 @@ function phoneSql(): string {
         NULL, NULL,
         ${ms('pl.seg_s + (pl.t_arr - pl.seg_s) * pl.u_anon_at + least(45, (pl.t_arr - pl.seg_s) * (1 - pl.u_anon_at))')}
       FROM seed_plan pl WHERE pl.kind = 'contact' AND pl.channel = 'phone' AND pl.u_anon < 0.006
-    ) AS x ORDER BY 6
+    ) AS x ORDER BY 6, 1
     RETURNING 1)
   SELECT (SELECT count(*) FROM cb) AS callbacks, (SELECT count(*) FROM att) AS attempts, (SELECT count(*) FROM ins) AS calls`;
 }
@@ -694,9 +694,11 @@ export function createHistorySeedStore(db: Knex) {
         // A row-by-row foreign key check does not see residents of a batch not yet committed: wait for it.
         if (!bulk) await after;
         const cases = await rowCount(trx, casesSql());
-        const phone = await trx.raw<{ rows: { callbacks: number | string; attempts: number | string; calls: number | string }[] }>(phoneSql());
         await trx.raw(eventsSql());
         await after;
+        // Callbacks and calls draw their ids from sequences: after the batch before has written its
+        // own, so the same seed gives the same ids however the two batches' work interleaves.
+        const phone = await trx.raw<{ rows: { callbacks: number | string; attempts: number | string; calls: number | string }[] }>(phoneSql());
         if (bulk) {
           // The one reference that leaves the batch, unchecked per row here: residents first seen in earlier batches.
           const { rows: missing } = await trx.raw<{ rows: unknown[] }>(`SELECT 1 FROM seed_plan pl WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = pl.resident_id) LIMIT 1`);
