@@ -16,6 +16,7 @@ import { faqApiRoutes } from './faq/api-routes.js';
 import { editorFormParser, faqEditorRoutes } from './faq/editor-routes.js';
 import { faqDeflectionRoutes } from './faq/deflection-routes.js';
 import { faqRoutes } from './faq/routes.js';
+import { surveyRoutes } from './survey/routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
@@ -50,6 +51,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...faqEditorRoutes(services),
     ...faqApiRoutes(services),
     ...faqDeflectionRoutes(services),
+    ...surveyRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];
@@ -144,7 +146,10 @@ function requestLog(services: Services): RequestHandler {
     res.on('finish', () => {
       if (res.statusCode < 500 && !logger.isLevelEnabled('debug')) return;
       // Resident links are secrets: never write them to a log.
-      const url = req.originalUrl.replace(/\/arende\/[^/?#]+/, '/arende/[token]').replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]');
+      const url = req.originalUrl
+        .replace(/\/arende\/[^/?#]+/, '/arende/[token]')
+        .replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]')
+        .replace(/\/enkat\/[^/?#]+/, '/enkat/[token]');
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'debug';
       logger[level]({ method: req.method, url, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');

@@ -110,6 +110,19 @@ export interface Config {
   };
   /** An FAQ article last reviewed longer ago than this many months (or never) is due for review. */
   faqReviewMonths: number;
+  /** Manager statistics. */
+  stats: {
+    /** A call answered within this many seconds counts toward the service level (KKiK: 60). */
+    serviceLevelSeconds: number;
+    /** The service level goal, as a share 0..1 (shown beside the figure). */
+    serviceLevelGoal: number;
+  };
+  /** The resident service survey sent after a case is resolved (SKR's questions, 1 to 5). */
+  survey: {
+    enabled: boolean;
+    /** A survey link can be answered for this many days. */
+    validDays: number;
+  };
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
@@ -185,6 +198,10 @@ const envSchema = z.object({
   QUEUE_WAIT_TARGET_MINUTES: intFrom(30, 1),
   LIVE_EVENTS_PER_10S: intFrom(50, 1),
   FAQ_REVIEW_MONTHS: intFrom(12, 1, 120),
+  STATS_SERVICE_LEVEL_SECONDS: intFrom(60, 1, 3600),
+  STATS_SERVICE_LEVEL_GOAL_PERCENT: intFrom(80, 1, 100),
+  SURVEY_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
+  SURVEY_VALID_DAYS: intFrom(30, 1, 365),
 });
 
 export class ConfigError extends Error {}
@@ -282,6 +299,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       eventsPer10s: e.LIVE_EVENTS_PER_10S,
     },
     faqReviewMonths: e.FAQ_REVIEW_MONTHS,
+    stats: {
+      serviceLevelSeconds: e.STATS_SERVICE_LEVEL_SECONDS,
+      serviceLevelGoal: e.STATS_SERVICE_LEVEL_GOAL_PERCENT / 100,
+    },
+    // Optional: off unless set, except in the demo, which shows it.
+    survey: {
+      enabled: e.SURVEY_ENABLED !== undefined ? truthy(e.SURVEY_ENABLED) : demo,
+      validDays: e.SURVEY_VALID_DAYS,
+    },
   };
   try {
     // Read once here so a wrong OPENING_HOURS or CLOSED_ON stops the start with a clear message.

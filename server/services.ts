@@ -47,6 +47,8 @@ import { createFaqFeedbackService } from './faq/feedback.js';
 import { createFaqFeedbackStore } from './faq/feedback-store.js';
 import { createFaqDeflectionService } from './faq/deflection.js';
 import { createFaqDeflectionStore } from './faq/deflection-store.js';
+import { createSurveyService } from './survey/service.js';
+import { createSurveyStore } from './survey/store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -68,6 +70,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const organisation = createOrganisationService({ store: organisationStore });
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });
   const composer = createMailComposer({ views, config });
+  const surveys = createSurveyService({ config, store: createSurveyStore(db), composer });
   const caseStore = createCaseStore(db);
   // The statistics count working time in their own office hours (STATS_OFFICE_HOURS), on the same holidays and time zone.
   const officeHours = parseOpeningHours({ hours: config.calendar.statsOfficeHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
@@ -88,6 +91,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     bus,
     replyUses: createReplyUseRecorder({ store: createReplyUseStore(), publicUrl: config.publicUrl }),
     workingTime,
+    surveys,
   });
 
   const inbound = createInboundStore(db);
@@ -95,8 +99,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const mailProcessor = createMailProcessor({ config, store: inbound, cases: caseStore, caseMail, topics: organisation, mail: mailStore, attachments, logger });
 
   const hours = parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
-  const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus, workingTime });
-  const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore, workingTime });
+  const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus, workingTime, surveys });
+  const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore, workingTime, surveys });
   const callbacks = createCallbackService({ config, cases: caseStore, callbacks: createCallbackStore(db), hours, open, change, composer, topics: organisation, references });
   const contacts = createContactService({ open, callbacks, topics: organisation, organisation: organisationStore, references, composer, mail: mailStore });
   const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus, workingTime });
@@ -136,6 +140,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     faqReplies,
     faqFeedback,
     faqDeflection,
+    surveys,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

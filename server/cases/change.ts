@@ -23,7 +23,15 @@ export interface ChangeContext {
   queueMail(m: NewOutboxMail): Promise<void>;
 }
 
-type ChangeDeps = { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus; workingTime: WorkingTime };
+/**
+ * Told inside the transaction when a change resolves a case, after the
+ * change's own writes: the service survey invites the resident then.
+ */
+export interface CaseResolvedHook {
+  caseResolved(tx: ChangeContext, resolved: CaseRow): Promise<void>;
+}
+
+type ChangeDeps = { db: Knex; cases: CaseStore; mail: Pick<MailStore, 'enqueue'>; bus: CaseEventBus; workingTime: WorkingTime; surveys?: CaseResolvedHook };
 
 /** What a change wrote, to publish once it has committed. */
 interface Written {
@@ -57,6 +65,10 @@ function changeContext(trx: Knex.Transaction, current: CaseRow, deps: ChangeDeps
   };
 }
 
+async function afterWrites(tx: ChangeContext, deps: ChangeDeps, w: Written): Promise<void> {
+  if (deps.surveys && w.updated.status === 'resolved' && tx.current.status !== 'resolved') await deps.surveys.caseResolved(tx, w.updated);
+}
+
 function publish(bus: CaseEventBus, w: Written, first: CommittedCaseEvent[] = []): void {
   bus.publish([...first, ...w.events.map((e) => toCommitted(e, w.updated.reference))]);
   if (w.mailQueued) bus.mailQueued();
@@ -76,7 +88,9 @@ export function createCaseChanger(deps: ChangeDeps) {
       const current = await find(trx);
       if (!current) throw new NoCaseToChangeError('No such case');
       const written: Written = { events: [], updated: current, mailQueued: false };
-      await fn(changeContext(trx, current, deps, written));
+      const tx = changeContext(trx, current, deps, written);
+      await fn(tx);
+      await afterWrites(tx, deps, written);
       if (written.events.length && written.updated === current) written.updated = await cases.updateCase(trx, current.id, {});
       w = written;
     });
@@ -115,7 +129,9 @@ export function createCaseOpener(deps: ChangeDeps & { residents: ResidentStore }
       if (!created) throw new Error(`case ${row.reference} was not written`);
       const current = (await cases.lockById(trx, created.case_id))!;
       const written: Written = { events: [], updated: current, mailQueued: Boolean(row.ack) };
-      await fn(changeContext(trx, current, deps, written));
+      const tx = changeContext(trx, current, deps, written);
+      await fn(tx);
+      await afterWrites(tx, deps, written);
       w = written;
     });
     publish(bus, w!, [caseCreatedEvent(created!, row.payload, openedBy)]);

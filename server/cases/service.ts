@@ -31,7 +31,7 @@ import {
   queueQuerySchema,
   replySchema,
 } from './schemas.js';
-import { caseCreatedEvent, createCaseChanger, recordForward, recordResidentMessage, statusPatch } from './change.js';
+import { caseCreatedEvent, createCaseChanger, recordForward, recordResidentMessage, statusPatch, type CaseResolvedHook } from './change.js';
 import { createIntakeWriter } from './intake-writer.js';
 import type { CaseRow, CaseStore, InsertedCase } from './store.js';
 import type { WorkingTime } from '../stats/working-time.js';
@@ -53,6 +53,8 @@ export interface CaseServiceDeps {
   workingTime: WorkingTime;
   /** Told of each agent reply inside its transaction (the FAQ records the articles it links to). */
   replyUses?: { record(trx: Knex.Transaction, reply: { caseId: number; messageId: number; userId: number; body: string }): Promise<unknown> };
+  /** Told of each change that resolves a case, inside its transaction (the service survey). */
+  surveys?: CaseResolvedHook;
 }
 
 export interface CreatedCase {
@@ -97,7 +99,7 @@ export function createCaseService(deps: CaseServiceDeps) {
   const { db, cases, residents, users, organisation, topics, attachments, mail, composer, bus, references, replyUses } = deps;
   const intake = createIntakeWriter({ db, cases });
 
-  const change = createCaseChanger({ db, cases, mail, bus, workingTime: deps.workingTime });
+  const change = createCaseChanger({ db, cases, mail, bus, workingTime: deps.workingTime, surveys: deps.surveys });
 
   async function activeDepartmentBySlug(slug: string) {
     const dep = await organisation.findDepartmentBySlug(slug);

@@ -77,7 +77,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
   const statusUrl = (token: string) => `${config.publicUrl}/arende/${token}`;
 
   function build(
-    kind: 'acknowledgement' | 'reply' | 'handover',
+    kind: 'acknowledgement' | 'reply' | 'handover' | 'survey',
     to: string,
     opts: { caseId: number | null; lang: MailLanguage; subject: string; data: Record<string, unknown>; autoSubmitted: AutoSubmitted | null; thread: ThreadIds | undefined },
   ): NewOutboxMail {
@@ -124,6 +124,19 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
         data: { reference: c.reference, body, agentName, link: statusUrl(c.resident_token) },
         autoSubmitted: null,
         thread,
+      });
+    },
+
+    /** The service survey after a case is resolved: sent by the system, not in answer to a mail, so auto-generated and not threaded. */
+    survey(c: Pick<CaseForMail, 'id' | 'reference' | 'language'>, to: string, link: string, validDays: number): NewOutboxMail {
+      const lang = mailLanguage(c.language);
+      return build('survey', to, {
+        caseId: c.id,
+        lang,
+        subject: translate(lang, 'survey.email.subject', { reference: isolated(lang, c.reference) }),
+        data: { reference: c.reference, link, days: validDays },
+        autoSubmitted: 'auto-generated',
+        thread: undefined,
       });
     },
 

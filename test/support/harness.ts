@@ -84,6 +84,8 @@ export async function startTestApp(opts: { config?: Partial<Config>; transport?:
     mail: { ...base.mail, outboxDir: path.join(dataDir, 'outbox'), pollMs: 50 },
     uploads: { ...base.uploads, dir: path.join(dataDir, 'attachments') },
     rateLimits: { ...base.rateLimits, intakePerWindow: 0, loginPerWindow: 0 },
+    // Off as in production unless a test is about it (loadConfig turns it on for an embedded demo).
+    survey: { ...base.survey, enabled: false },
     ...opts.config,
   };
   const services = createServices({ config, db: database.knex, logger: createLogger(config), ...(opts.transport ? { transport: opts.transport } : {}) });
