@@ -30,6 +30,7 @@ import { mountRoutes, type RouteDef } from './platform/routing.js';
 import { discardUploads, uploadError } from './platform/uploads.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
+import { statsLiveRoutes } from './stats/live-routes.js';
 
 
 /** Every route of the service, in one table (the authorization tests walk it). */
@@ -52,6 +53,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...faqApiRoutes(services),
     ...faqDeflectionRoutes(services),
     ...surveyRoutes(services),
+    ...statsLiveRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];
@@ -149,7 +151,10 @@ function requestLog(services: Services): RequestHandler {
       const url = req.originalUrl
         .replace(/\/arende\/[^/?#]+/, '/arende/[token]')
         .replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]')
-        .replace(/\/enkat\/[^/?#]+/, '/enkat/[token]');
+        .replace(/\/enkat\/[^/?#]+/, '/enkat/[token]')
+        // A wallboard's key (/tavla?nyckel=…) is an API token: that page's query is never written.
+        .replace(/^(\/tavla\/?)\?.*$/i, '$1?[redacted]')
+        .replace(/([?&]nyckel=)[^&#]*/gi, '$1[redacted]');
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'debug';
       logger[level]({ method: req.method, url, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { TOKEN_SCOPES, type TokenScope } from './auth/roles.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedReferenceData } from './demo/seed.js';
 import { openDatabase, openPostgres } from './platform/db.js';
@@ -70,13 +71,23 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'token:create': {
-    usage: 'token:create --email E [--name N]   prints the new API token alone on its last line',
-    options: { email: { type: 'string' }, name: { type: 'string' } },
-    async run(s, v) {
+    usage:
+      'token:create --email E [--name N] [--scope full|wallboard]\n' +
+      '                               prints the new API token alone on its last line; a wallboard token only reads the live board (open /tavla?nyckel=TOKEN on the TV)',
+    options: { email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' } },
+    check(v) {
       if (typeof v.email !== 'string' || !v.email) throw new ValidationError([{ field: 'email', code: 'errors.required', message: '--email is required' }]);
+      if (v.scope !== undefined && !(TOKEN_SCOPES as readonly unknown[]).includes(v.scope)) {
+        throw new ValidationError([{ field: 'scope', code: 'errors.invalid_choice', message: `one of ${TOKEN_SCOPES.join(', ')}; got "${String(v.scope)}"` }]);
+      }
+    },
+    async run(s, v) {
+      const email = String(v.email);
+      const scope = (v.scope ?? 'full') as TokenScope;
       await migrateLatest(s.db);
-      const token = await s.auth.createApiToken(v.email, typeof v.name === 'string' ? v.name : 'cli');
-      return `API token for ${v.email} (shown once; keep it secret):\n${token}`;
+      const token = await s.auth.createApiToken(email, typeof v.name === 'string' ? v.name : scope === 'wallboard' ? 'wallboard' : 'cli', scope);
+      const what = scope === 'wallboard' ? 'Wallboard token (reads the live board only)' : 'API token';
+      return `${what} for ${email} (shown once; keep it secret):\n${token}`;
     },
   },
   'stats:backfill': {

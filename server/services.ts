@@ -47,6 +47,8 @@ import { createFaqFeedbackService } from './faq/feedback.js';
 import { createFaqFeedbackStore } from './faq/feedback-store.js';
 import { createFaqDeflectionService } from './faq/deflection.js';
 import { createFaqDeflectionStore } from './faq/deflection-store.js';
+import { createLiveBoard } from './stats/live-board.js';
+import { createLiveBoardStore } from './stats/live-board-store.js';
 import { createSurveyService } from './survey/service.js';
 import { createSurveyStore } from './survey/store.js';
 
@@ -106,7 +108,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus, workingTime });
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
-  const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus });
+  const liveBoard = createLiveBoard({ config, store: createLiveBoardStore(db), presence, online: () => live.onlineUserIds() });
+  const live = createLiveHub({ config, logger, auth, cases: caseStore, queue, presence, renderer, bus, board: liveBoard });
   const faq = createFaqService({ db, store: createFaqStore(db) });
   const faqEditor = createFaqEditor({ db, store: createFaqEditorStore(db), config });
   const faqStats = createFaqStats({ store: createFaqStatsStore(db) });
@@ -128,6 +131,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     queue,
     presence,
     live,
+    liveBoard,
     hours,
     officeHours,
     workingTime,

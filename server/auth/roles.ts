@@ -11,6 +11,13 @@ export function hasRole(actual: Role, needed: Role): boolean {
   return RANK[actual] >= RANK[needed];
 }
 
+/**
+ * What an API token may do: 'full' acts as its user; 'wallboard' only reads
+ * the live board (for a TV), refused everywhere else.
+ */
+export const TOKEN_SCOPES = ['full', 'wallboard'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 export interface AuthUser {
   id: number;
   email: string;

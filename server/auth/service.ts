@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { parseOrThrow } from '../platform/validation.js';
-import { ROLES, type AuthUser, type Role } from './roles.js';
+import { hasRole, ROLES, TOKEN_SCOPES, type AuthUser, type Role, type TokenScope } from './roles.js';
 import type { AuthStore } from './store.js';
 
 export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
@@ -26,6 +26,13 @@ export const newUserSchema = z.object({
   password: z.string().min(12, 'errors.password_short').max(200, 'errors.too_long'),
 });
 
+/** Who an API token acts for, and what it may do. */
+export interface ApiTokenIdentity {
+  user: AuthUser;
+  scope: TokenScope;
+  tokenId: number;
+}
+
 export interface SessionContext {
   sessionId: string;
   csrfSecret: string;
@@ -41,6 +48,15 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
   const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
   const endedListeners = new Set<(sessionId: string) => void>();
   const toAuthUser = (u: AuthUser): AuthUser => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+
+  /** The user and scope of a working token (not revoked, user active); callers must honour the scope. */
+  async function authenticateApiToken(token: string): Promise<ApiTokenIdentity | undefined> {
+    const found = await store.findUserByApiToken(sha256(token));
+    if (!found) return undefined;
+    // Like sessions: "last used" to the minute, without a write on every call.
+    if (!found.lastUsedAt || Date.now() - new Date(found.lastUsedAt).getTime() > 60_000) await store.touchApiToken(found.tokenId);
+    return { user: toAuthUser(found.user), scope: found.scope, tokenId: found.tokenId };
+  }
 
   return {
     async createUser(input: unknown): Promise<AuthUser> {
@@ -104,19 +120,31 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
       return () => endedListeners.delete(listener);
     },
 
-    async authenticateApiToken(token: string): Promise<AuthUser | undefined> {
-      const found = await store.findUserByApiToken(sha256(token));
-      if (!found) return undefined;
-      // Like sessions: "last used" to the minute, without a write on every call.
-      if (!found.lastUsedAt || Date.now() - new Date(found.lastUsedAt).getTime() > 60_000) await store.touchApiToken(found.tokenId);
-      return toAuthUser(found.user);
+    authenticateApiToken,
+
+    /**
+     * A TV's key to the wallboard (from /tavla?nyckel= or its cookie): any
+     * working token, of either scope, whose user is at least an agent.
+     */
+    async authenticateWallboard(token: unknown): Promise<ApiTokenIdentity | undefined> {
+      if (typeof token !== 'string' || token.length === 0 || token.length > 200) return undefined;
+      const found = await authenticateApiToken(token);
+      return found && hasRole(found.user.role, 'agent') ? found : undefined;
     },
 
-    async createApiToken(email: string, name = ''): Promise<string> {
+    /** Of these token ids, those that still work; the live workspace drops connections of the others. */
+    async liveApiTokens(ids: number[]): Promise<Set<number>> {
+      return new Set(await store.liveApiTokenIds(ids));
+    },
+
+    async createApiToken(email: string, name = '', scope: TokenScope = 'full'): Promise<string> {
+      if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) {
+        throw new ValidationError([{ field: 'scope', code: 'errors.invalid_choice', message: `the scope is one of ${TOKEN_SCOPES.join(', ')}; got "${String(scope)}"` }]);
+      }
       const user = await store.findUserByEmail(email);
       if (!user || !user.active) throw new NotFoundError(`No active user with e-mail ${email}`);
       const token = `sc_${randomToken(32)}`;
-      await store.insertApiToken({ userId: user.id, tokenHash: sha256(token), name });
+      await store.insertApiToken({ userId: user.id, tokenHash: sha256(token), name, scope });
       return token;
     },
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AuthUser, Role } from './roles.js';
+import type { AuthUser, Role, TokenScope } from './roles.js';
 
 export interface UserRow extends AuthUser {
   password_hash: string;
@@ -99,20 +99,31 @@ export function createAuthStore(db: Knex) {
       return db('sessions').where('expires_at', '<', db.fn.now()).orWhere('last_seen_at', '<', idleSince).delete();
     },
 
-    async insertApiToken(t: { userId: number; tokenHash: string; name: string }): Promise<number> {
-      const [row] = await db('api_tokens').insert({ user_id: t.userId, token_hash: t.tokenHash, name: t.name }).returning('id');
+    async insertApiToken(t: { userId: number; tokenHash: string; name: string; scope: TokenScope }): Promise<number> {
+      const [row] = await db('api_tokens').insert({ user_id: t.userId, token_hash: t.tokenHash, name: t.name, scope: t.scope }).returning('id');
       return (row as { id: number }).id;
     },
-    async findUserByApiToken(tokenHash: string): Promise<{ tokenId: number; lastUsedAt: Date | null; user: UserRow } | undefined> {
+    async findUserByApiToken(tokenHash: string): Promise<{ tokenId: number; lastUsedAt: Date | null; scope: TokenScope; user: UserRow } | undefined> {
       const row = await db('api_tokens as t')
         .join('users as u', 'u.id', 't.user_id')
         .where('t.token_hash', tokenHash)
         .whereNull('t.revoked_at')
         .andWhere('u.active', true)
-        .first('t.id as token_id', 't.last_used_at as token_last_used_at', 'u.*');
+        .first('t.id as token_id', 't.last_used_at as token_last_used_at', 't.scope as token_scope', 'u.*');
       if (!row) return undefined;
-      const { token_id, token_last_used_at, ...user } = row as UserRow & { token_id: number; token_last_used_at: Date | null };
-      return { tokenId: token_id, lastUsedAt: token_last_used_at, user };
+      const { token_id, token_last_used_at, token_scope, ...user } = row as UserRow & { token_id: number; token_last_used_at: Date | null; token_scope: TokenScope };
+      return { tokenId: token_id, lastUsedAt: token_last_used_at, scope: token_scope, user };
+    },
+    /** Which of these tokens still work (not revoked, user active); touches nothing. */
+    async liveApiTokenIds(ids: number[]): Promise<number[]> {
+      if (!ids.length) return [];
+      const rows = await db('api_tokens as t')
+        .join('users as u', 'u.id', 't.user_id')
+        .whereIn('t.id', ids)
+        .whereNull('t.revoked_at')
+        .andWhere('u.active', true)
+        .select<{ id: number }[]>('t.id');
+      return rows.map((r) => Number(r.id));
     },
     async touchApiToken(id: number): Promise<void> {
       await db('api_tokens').where({ id }).update({ last_used_at: db.fn.now() });

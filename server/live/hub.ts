@@ -13,9 +13,10 @@ import { createRealtimeServer, eventBudget, guardedEvent, type RealtimeServer } 
 import type { PresenceService } from '../presence/service.js';
 import { describeCounts, type QueueService, type QueueSnapshot } from '../queue/service.js';
 import { parse as parseCookies } from 'cookie';
+import { describeBoard, type LiveBoard } from '../stats/live-board.js';
 import { createEventFeed } from './feed.js';
 import { roomOf, type Audience, type LiveRenderer, type PreparedBatch } from './messages.js';
-import { clientEvents, type Ack, type LiveMessage, type QueueCounts, type Viewer } from './protocol.js';
+import { clientEvents, type Ack, type BoardView, type LiveBoardSnapshot, type LiveMessage, type QueueCounts, type Viewer } from './protocol.js';
 
 interface SocketData {
   kind: 'staff' | 'resident';
@@ -23,6 +24,10 @@ interface SocketData {
   user?: AuthUser;
   /** The session the socket rides on (absent for API tokens and residents). */
   sessionId?: string;
+  /** The API token the socket rides on (a token in the handshake, or a wallboard's cookie). */
+  tokenId?: number;
+  /** A wallboard (a TV's key): it may follow the live board and nothing else. */
+  wallboard?: boolean;
   /** The resident's case. */
   caseId?: number;
   rooms: string[];
@@ -33,6 +38,10 @@ interface SocketData {
 type LiveSocket = Socket & { data: SocketData };
 
 const RESIDENT_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The live board is computed at most this often, however much happens. */
+const BOARD_MIN_INTERVAL_MS = 1_000;
+/** …and at least this often while a board is open (waits grow, callbacks fall due, the day turns). */
+const BOARD_REFRESH_MS = 15_000;
 
 class HandshakeError extends Error {}
 
@@ -53,20 +62,22 @@ export function createLiveHub(deps: {
   presence: PresenceService;
   renderer: LiveRenderer;
   bus: CaseEventBus;
+  board: Pick<LiveBoard, 'snapshot'>;
 }) {
-  const { config, logger, auth, cases, queue, presence, renderer, bus } = deps;
+  const { config, logger, auth, cases, queue, presence, renderer, bus, board } = deps;
   let rt: RealtimeServer | undefined;
   const cleanups: (() => void)[] = [];
   const timers: NodeJS.Timeout[] = [];
 
   const localRooms = () => rt!.io.of('/').adapter.rooms;
   const hasQueueRoom = () => STAFF_LANGUAGES.some((l) => localRooms().has(`queue:${l}`));
+  const hasBoardRoom = () => STAFF_LANGUAGES.some((l) => localRooms().has(`board:${l}`));
 
   const feed = createEventFeed<{ batch: PreparedBatch; snapshot: QueueSnapshot | undefined }>({
     read: (after, limit) => cases.eventsAfter(after, { limit }),
     lastId: () => cases.lastEventId(),
-    // Every subscribed socket is in "synced" (joined with its rooms, in the same turn).
-    listening: () => localRooms().has('synced'),
+    // Every subscribed socket is in "synced" (joined with its rooms, in the same turn); a wallboard only in its board room.
+    listening: () => localRooms().has('synced') || hasBoardRoom(),
     prepare: async (events) => {
       const [batch, snapshot] = await Promise.all([renderer.prepare(events), hasQueueRoom() ? queue.snapshot() : undefined]);
       return { batch, snapshot };
@@ -74,6 +85,8 @@ export function createLiveHub(deps: {
     send: ({ batch, snapshot }) => {
       const io = rt!.io;
       const rooms = localRooms();
+      // Every instance follows the log itself, so each updates its own boards.
+      scheduleBoard();
       for (const e of batch.events) {
         for (const a of renderer.audiencesOf(e)) {
           const room = roomOf(a);
@@ -136,9 +149,85 @@ export function createLiveHub(deps: {
     return viewers;
   }
 
+  let boardTimer: NodeJS.Timeout | undefined;
+  let boardLast = 0;
+  let boardBusy = false;
+  let boardAgain = false;
+  let boardWakePending = false;
+
+  let boardCache: { at: number; snapshot: Promise<LiveBoardSnapshot> } | undefined;
+  /** The board now; pages subscribing together (a room of TVs after a restart) share one computation a second. */
+  function boardSnapshot(fresh = false): Promise<LiveBoardSnapshot> {
+    if (fresh || !boardCache || Date.now() - boardCache.at >= BOARD_MIN_INTERVAL_MS) {
+      const snapshot = board.snapshot();
+      boardCache = { at: Date.now(), snapshot };
+      snapshot.catch(() => {
+        if (boardCache?.snapshot === snapshot) boardCache = undefined;
+      });
+    }
+    return boardCache.snapshot;
+  }
+
+  /** The board in a page's language, for a subscribe's answer. */
+  async function boardView(lang: Language): Promise<BoardView> {
+    return describeBoard(await boardSnapshot(), lang);
+  }
+
+  /**
+   * The boards on this instance are recomputed once, at most every
+   * BOARD_MIN_INTERVAL_MS however many changes come, and only while one is open.
+   */
+  function scheduleBoard(): void {
+    if (!rt || boardTimer || !hasBoardRoom()) return;
+    boardTimer = setTimeout(
+      () => {
+        boardTimer = undefined;
+        void pushBoard();
+      },
+      Math.max(0, boardLast + BOARD_MIN_INTERVAL_MS - Date.now()),
+    );
+  }
+
+  async function pushBoard(): Promise<void> {
+    if (boardBusy) {
+      boardAgain = true;
+      return;
+    }
+    boardBusy = true;
+    boardLast = Date.now();
+    try {
+      if (!rt || !hasBoardRoom()) return;
+      const snapshot = await boardSnapshot(true);
+      for (const lang of STAFF_LANGUAGES) {
+        const room = `board:${lang}`;
+        if (rt && localRooms().has(room)) rt.io.local.to(room).emit('board', describeBoard(snapshot, lang));
+      }
+    } catch (err) {
+      logger.warn({ err }, 'could not update the live board');
+    } finally {
+      boardBusy = false;
+      if (boardAgain) {
+        boardAgain = false;
+        scheduleBoard();
+      }
+    }
+  }
+
+  /** Something the board shows changed here (presence, a call, a connection): this instance's boards and the others'. */
+  function boardChanged(): void {
+    scheduleBoard();
+    if (!rt || !config.live.redisUrl || boardWakePending) return;
+    boardWakePending = true;
+    setImmediate(() => {
+      boardWakePending = false;
+      rt?.io.serverSideEmit('board:wake');
+    });
+  }
+
   let presencePending: NodeJS.Timeout | undefined;
-  /** Managers get the whole list again, at most every 300 ms however many agents come and go. */
+  /** Managers get the whole list again, at most every 300 ms however many agents come and go (and the boards their counts). */
   function announcePresence(): void {
+    boardChanged();
     if (presencePending || !rt) return;
     presencePending = setTimeout(() => {
       presencePending = undefined;
@@ -176,14 +265,21 @@ export function createLiveHub(deps: {
       return { ...base, lang: chosen ?? (isLanguage(c.language) ? c.language : DEFAULT_LANGUAGE), kind: 'resident', caseId: c.id };
     }
     if (given.token !== undefined) {
-      const user = typeof given.token === 'string' && given.token.length < 200 ? await auth.authenticateApiToken(given.token) : undefined;
-      if (!user) throw new HandshakeError('invalid or revoked API token');
-      return { ...base, kind: 'staff', user };
+      const found = typeof given.token === 'string' && given.token.length < 200 ? await auth.authenticateApiToken(given.token) : undefined;
+      if (!found) throw new HandshakeError('invalid or revoked API token');
+      return { ...base, kind: 'staff', user: found.user, tokenId: found.tokenId, ...(found.scope === 'wallboard' ? { wallboard: true } : {}) };
     }
     const token = cookies[names.session];
     const session = token ? await auth.resumeSession(token) : undefined;
-    if (!session) throw new HandshakeError('unauthorized: sign in first');
-    return { ...base, kind: 'staff', user: session.user, sessionId: session.sessionId };
+    if (session) return { ...base, kind: 'staff', user: session.user, sessionId: session.sessionId };
+    // A TV that opened /tavla?nyckel=…: its cookie holds the token, good for the board alone.
+    const key = cookies[names.wallboard];
+    if (key !== undefined) {
+      const found = await auth.authenticateWallboard(key);
+      if (!found) throw new HandshakeError('invalid or revoked wallboard key: open /tavla?nyckel=… again');
+      return { ...base, kind: 'staff', user: found.user, tokenId: found.tokenId, wallboard: true };
+    }
+    throw new HandshakeError('unauthorized: sign in first');
   }
 
   function onConnection(socket: LiveSocket): void {
@@ -191,12 +287,21 @@ export function createLiveHub(deps: {
     const budget = eventBudget(config.live.eventsPer10s);
     const ok = <R extends Record<string, unknown>>(r: R): Ack<R> => ({ ok: true, ...r });
     const forbidden = { ok: false as const, error: 'forbidden' as const, message: 'Not allowed for this connection' };
-    if (d.kind === 'staff') {
+    // A wallboard is nobody at work: it joins no staff room and counts as nobody's connection.
+    if (d.kind === 'staff' && !d.wallboard) {
       socket.join(['staff', ...(d.sessionId ? [`session:${d.sessionId}`] : []), ...(hasRole(d.user!.role, 'manager') ? ['managers'] : [])]);
       announcePresence();
     }
 
     guardedEvent(socket, 'subscribe', clientEvents.subscribe, budget, logger, async (input) => {
+      if (d.wallboard) {
+        if (!input.board || input.queue || input.case !== undefined) return forbidden;
+        for (const r of d.rooms) void socket.leave(r);
+        d.rooms = [`board:${d.lang}`];
+        socket.join(d.rooms);
+        return ok({ cursor: feed.delivered, board: await boardView(d.lang) });
+      }
+      if (input.board && (d.kind !== 'staff' || !hasRole(d.user!.role, 'agent'))) return forbidden;
       const audiences: Audience[] = [];
       let viewing: SocketData['viewing'];
       if (d.kind === 'resident') {
@@ -220,9 +325,15 @@ export function createLiveHub(deps: {
         d.typing = false;
         await announceViewers(before);
       }
-      const result = await catchUp(socket, audiences, input.since);
+      const result = await catchUp(socket, audiences, input.since ?? feed.delivered);
       if (result === 'reload') return { ok: false, error: 'reload', message: 'Too much was missed; reload the page' };
-      const reply: { cursor: number; counts?: QueueCounts; viewers?: Viewer[] } = { cursor: result.cursor };
+      const reply: { cursor: number; counts?: QueueCounts; viewers?: Viewer[]; board?: BoardView } = { cursor: result.cursor };
+      if (input.board) {
+        const room = `board:${d.lang}`;
+        d.rooms.push(room);
+        socket.join(room);
+        reply.board = await boardView(d.lang);
+      }
       if (viewing) {
         d.viewing = viewing;
         socket.join(`viewers:${viewing.caseId}`);
@@ -234,7 +345,7 @@ export function createLiveHub(deps: {
     });
 
     guardedEvent(socket, 'typing', clientEvents.typing, budget, logger, async (input) => {
-      if (d.kind !== 'staff') return forbidden;
+      if (d.kind !== 'staff' || d.wallboard) return forbidden;
       if (d.viewing?.reference !== input.case) return { ok: false, error: 'invalid', message: 'Subscribe to the case before typing on it' };
       if (d.typing !== input.typing) {
         d.typing = input.typing;
@@ -244,7 +355,7 @@ export function createLiveHub(deps: {
     });
 
     guardedEvent(socket, 'presence', clientEvents.presence, budget, logger, async (input) => {
-      if (d.kind !== 'staff') return forbidden;
+      if (d.kind !== 'staff' || d.wallboard) return forbidden;
       return ok({ status: await presence.set(d.user!, input) });
     });
 
@@ -258,18 +369,25 @@ export function createLiveHub(deps: {
 
     socket.on('disconnect', () => {
       if (d.viewing) void announceViewers(d.viewing).catch(() => undefined);
-      if (d.kind === 'staff') announcePresence();
+      if (d.kind === 'staff' && !d.wallboard) announcePresence();
     });
   }
 
-  /** Connections of sessions that ended or idled out are closed once a minute (sign-out closes them at once). */
+  /**
+   * Connections of sessions that ended or idled out, and of API tokens
+   * revoked since (a wallboard's too), are closed once a minute (sign-out
+   * closes them at once).
+   */
   async function dropDeadSessions(): Promise<void> {
     if (!rt) return;
     const sockets = [...rt.io.of('/').sockets.values()] as LiveSocket[];
     const ids = [...new Set(sockets.map((s) => s.data.sessionId).filter((id): id is string => Boolean(id)))];
-    if (!ids.length) return;
-    const live = await auth.liveSessions(ids);
-    for (const s of sockets) if (s.data.sessionId && !live.has(s.data.sessionId)) s.disconnect(true);
+    const tokenIds = [...new Set(sockets.map((s) => s.data.tokenId).filter((id): id is number => id !== undefined))];
+    if (!ids.length && !tokenIds.length) return;
+    const [live, liveTokens] = await Promise.all([ids.length ? auth.liveSessions(ids) : new Set<string>(), tokenIds.length ? auth.liveApiTokens(tokenIds) : new Set<number>()]);
+    for (const s of sockets) {
+      if ((s.data.sessionId && !live.has(s.data.sessionId)) || (s.data.tokenId !== undefined && !liveTokens.has(s.data.tokenId))) s.disconnect(true);
+    }
   }
 
   let cursorSent = 0;
@@ -299,6 +417,7 @@ export function createLiveHub(deps: {
       const remote = Boolean(config.live.redisUrl);
       // Other instances wake this one's feed after their commits; the event itself comes from the log.
       if (remote) io.on('feed:wake', () => feed.wake());
+      if (remote) io.on('board:wake', () => scheduleBoard());
       let wakePending = false;
       cleanups.push(
         bus.subscribe(() => {
@@ -315,6 +434,7 @@ export function createLiveHub(deps: {
       );
       timers.push(
         setInterval(() => void dropDeadSessions().catch((err: unknown) => logger.warn({ err }, 'could not check live sessions')), 60_000),
+        setInterval(scheduleBoard, BOARD_REFRESH_MS),
         // A page that hears nothing for a while still moves its resume point forward.
         setInterval(() => {
           if (feed.delivered !== cursorSent) {
@@ -327,6 +447,12 @@ export function createLiveHub(deps: {
     },
 
     onlineUserIds,
+
+    /** Something the live board shows changed outside the case event log (a call, say): the boards update within a second. */
+    boardChanged,
+
+    /** Closes connections whose session ended or whose API token was revoked (runs every minute by itself). */
+    dropDeadConnections: dropDeadSessions,
 
     /**
      * Something for one agent's pages only, on whichever instance they are
@@ -346,6 +472,8 @@ export function createLiveHub(deps: {
       for (const c of cleanups.splice(0)) c();
       for (const t of timers.splice(0)) clearInterval(t);
       if (presencePending) clearTimeout(presencePending);
+      if (boardTimer) clearTimeout(boardTimer);
+      boardTimer = undefined;
       await feed.stop();
       await rt?.close();
       rt = undefined;

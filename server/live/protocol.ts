@@ -20,7 +20,13 @@ export const clientEvents = {
    * data-live-cursor, then from the messages). Everything after `since` that
    * the socket may see is sent, in order, before the acknowledgement.
    */
-  subscribe: z.strictObject({ since: eventId, queue: z.boolean().optional(), case: reference.optional() }),
+  subscribe: z
+    .strictObject({ since: eventId.optional(), queue: z.boolean().optional(), case: reference.optional(), board: z.boolean().optional() })
+    // `board`: the live board's figures (event `board`), for staff and wallboards; a board-only page may leave `since` out.
+    .refine((s) => s.since !== undefined || (s.board === true && !s.queue && s.case === undefined), {
+      path: ['since'],
+      message: 'since is required (only a subscription to the board alone may leave it out)',
+    }),
   /** The agent has the reply box of a case in use (or stopped). */
   typing: z.strictObject({ case: reference, typing: z.boolean() }),
   /** The agent's own status. */
@@ -81,10 +87,66 @@ export interface AgentPresence {
   online: boolean;
 }
 
+/**
+ * The live board: what is waiting now and what happened so far today (the
+ * local day in the statistics time zone). GET /api/v1/stats/live answers it;
+ * the socket's `board` event carries it with the page's texts.
+ */
+export interface LiveBoardSnapshot {
+  /** When it was computed. */
+  at: string;
+  /** Today, the local date (YYYY-MM-DD), and its zone. */
+  day: string;
+  timeZone: string;
+  waiting: {
+    total: number;
+    /** Every channel, 0 included. */
+    byChannel: { channel: string; count: number }[];
+    /** Topics with something waiting, most first. */
+    byCategory: { slug: string; nameSv: string; nameEn: string; count: number }[];
+    /** The case that has waited longest (since it wanted attention). */
+    oldest: { reference: string; since: string; waitSeconds: number } | null;
+  };
+  /** Active staff by their status, and how many of them have the workspace open now. */
+  agents: Record<PresenceStatus, { total: number; connected: number }>;
+  today: {
+    /** Cases that arrived today. */
+    contacts: number;
+    /** Of those, resolved at the first contact; the share is of contacts (null with none). */
+    answeredDirectly: number;
+    answeredDirectlyShare: number | null;
+    byChannel: { channel: string; contacts: number; answeredDirectly: number }[];
+  };
+  /** Calls offered today: answered, abandoned (ended unanswered), still in the queue. */
+  phone: {
+    offered: number;
+    answered: number;
+    abandoned: number;
+    inQueue: number;
+    /** Answered at most targetSeconds after being offered. */
+    answeredWithinTarget: number;
+    /** answeredWithinTarget / offered (null with no calls), beside the goal. */
+    serviceLevel: number | null;
+    targetSeconds: number;
+    goal: number;
+  };
+  /** Pending callbacks due now, and due later today. */
+  callbacks: { dueNow: number; laterToday: number };
+}
+
+/** The board as a page shows it, in its language: each figure's text by its data-figure key, and the topic rows. */
+export interface BoardView {
+  figures: Record<string, string>;
+  categories: { slug: string; name: string; count: string }[];
+  snapshot: LiveBoardSnapshot;
+}
+
 /** Server → client events and their payloads. */
 export interface ServerEvents {
   live: (m: LiveMessage) => void;
   counts: (c: QueueCounts) => void;
+  /** The live board, at most about once a second while something changes (board subscribers only). */
+  board: (b: BoardView) => void;
   viewers: (v: { reference: string; viewers: Viewer[] }) => void;
   presence: (p: { agents: AgentPresence[] }) => void;
   /** A call this agent has just answered: who is calling, with their earlier cases and callbacks (only to that agent). */

@@ -15,6 +15,8 @@ export interface RequestContext {
   session?: SessionContext;
   /** How the user was recognised: a browser session or a bearer API token. */
   authVia?: 'session' | 'token';
+  /** The bearer token's scope: a 'wallboard' token may only read the live board. */
+  tokenScope?: 'full' | 'wallboard';
   /** The raw session cookie value, so login can retire it. */
   sessionToken?: string;
   csrfSecret?: string;
@@ -34,7 +36,7 @@ export const isApiRequest = (req: Request) => req.originalUrl.startsWith('/api/'
 export function cookieNames(config: Pick<Config, 'cookieSecure'>) {
   // The __Host- prefix pins a cookie to this origin and path when served over HTTPS.
   const prefix = config.cookieSecure ? '__Host-' : '';
-  return { session: `${prefix}sc_session`, csrf: `${prefix}sc_csrf`, lang: 'sc_lang' };
+  return { session: `${prefix}sc_session`, csrf: `${prefix}sc_csrf`, lang: 'sc_lang', wallboard: `${prefix}sc_wallboard` };
 }
 
 export function readCookies(req: Request): Record<string, string | undefined> {

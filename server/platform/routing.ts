@@ -1,6 +1,6 @@
 import type { Express, RequestHandler } from 'express';
 import type { Role } from '../auth/roles.js';
-import { requireRole } from '../auth/middleware.js';
+import { refuseWallboard, requireRole } from '../auth/middleware.js';
 
 /**
  * Who may call a route:
@@ -19,6 +19,8 @@ export interface RouteDef {
   handler: RequestHandler;
   /** Shown in the route table and used by the OpenAPI document for API routes. */
   summary?: string;
+  /** A wallboard-scoped API token may call it (only the live board); every other route refuses one with 403. */
+  wallboard?: boolean;
 }
 
 export interface RouteGuards {
@@ -34,7 +36,7 @@ const UNSAFE = new Set(['post', 'put', 'patch', 'delete']);
 export function mountRoutes(app: Express, routes: RouteDef[], guards: RouteGuards): void {
   for (const r of routes) {
     const chain: RequestHandler[] = [];
-    if (r.access !== 'public' && r.access !== 'resident-link') chain.push(requireRole(r.access));
+    chain.push(r.access !== 'public' && r.access !== 'resident-link' ? requireRole(r.access, { wallboard: r.wallboard === true }) : refuseWallboard);
     chain.push(...(r.before ?? []));
     if (UNSAFE.has(r.method)) chain.push(r.path.startsWith('/api/') ? guards.apiCsrf : guards.formCsrf);
     chain.push(r.handler);

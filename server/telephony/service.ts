@@ -128,7 +128,7 @@ export function createTelephonyService(deps: {
   cases: Pick<CaseStore, 'byPhone'>;
   callbackStore: Pick<CallbackStore, 'byPhone' | 'findByCallId'>;
   callbacks: Pick<CallbackService, 'forMissedCall'>;
-  live: Pick<LiveHub, 'pushToUser'>;
+  live: Pick<LiveHub, 'pushToUser' | 'boardChanged'>;
 }) {
   const { config, db, logger, views, calls, cases, callbackStore, callbacks, live } = deps;
 
@@ -233,6 +233,8 @@ export function createTelephonyService(deps: {
       for (const a of answered) {
         await showCaller(a).catch((err: unknown) => logger.error({ err, callId: a.callId }, 'could not show the caller to the agent'));
       }
+      // The live board counts today's calls.
+      if (result.accepted) live.boardChanged();
       // Also for calls of duplicate events: a callback that failed to be made before is made now.
       const made = await settleMissedCalls([...new Set(items.map((i) => i.event.callId))]);
       return { ...result, callbacks: made };

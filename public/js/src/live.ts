@@ -12,6 +12,7 @@ import { LiveConnection } from './connection.js';
 import { Notices } from './notices.js';
 import { QueueView } from './queue.js';
 import { ResidentCaseView } from './resident-case.js';
+import { startLiveBoard } from './live-board.js';
 
 interface PageView {
   onMessage(m: LiveMessage): void;
@@ -52,3 +53,6 @@ if (root) start(root);
 const suggest = document.querySelector<HTMLElement>('[data-faq-suggest]');
 if (suggest) startFaqSuggestions(suggest);
 else if (document.querySelector('[data-faq-suggest-done]')) forgetContactForm();
+
+const liveBoard = document.querySelector<HTMLElement>('[data-live-board]');
+if (liveBoard) startLiveBoard(liveBoard);
