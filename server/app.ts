@@ -16,6 +16,7 @@ import { faqApiRoutes } from './faq/api-routes.js';
 import { editorFormParser, faqEditorRoutes } from './faq/editor-routes.js';
 import { faqDeflectionRoutes } from './faq/deflection-routes.js';
 import { faqRoutes } from './faq/routes.js';
+import { statsStaffingRoutes } from './stats/staffing-routes.js';
 import { surveyRoutes } from './survey/routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
@@ -52,6 +53,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...faqEditorRoutes(services),
     ...faqApiRoutes(services),
     ...faqDeflectionRoutes(services),
+    ...statsStaffingRoutes(services),
     ...surveyRoutes(services),
     ...statsLiveRoutes(services),
     ...openApiRoutes(services),

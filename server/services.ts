@@ -49,6 +49,8 @@ import { createFaqDeflectionService } from './faq/deflection.js';
 import { createFaqDeflectionStore } from './faq/deflection-store.js';
 import { createLiveBoard } from './stats/live-board.js';
 import { createLiveBoardStore } from './stats/live-board-store.js';
+import { createStaffingService } from './stats/staffing.js';
+import { createStaffingStore } from './stats/staffing-store.js';
 import { createSurveyService } from './survey/service.js';
 import { createSurveyStore } from './survey/store.js';
 
@@ -144,6 +146,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     faqReplies,
     faqFeedback,
     faqDeflection,
+    staffing: createStaffingService({ store: createStaffingStore(db), officeHours, config }),
     surveys,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },

@@ -7,6 +7,7 @@ import { callbackAttemptSchema, callbackRequestSchema } from '../callbacks/servi
 import { contactSchema } from '../contacts/service.js';
 import { telephonyOpenApi } from '../telephony/openapi.js';
 import { faqOpenApi } from '../faq/openapi.js';
+import { staffingOpenApi } from '../stats/staffing-openapi.js';
 import { statsLiveOpenApi } from '../stats/live-openapi.js';
 import type { RouteDef } from './routing.js';
 
@@ -114,6 +115,7 @@ export function buildOpenApi(publicUrl: string) {
   }));
   const telephony = telephonyOpenApi();
   const faq = faqOpenApi();
+  const staffing = staffingOpenApi();
   const statsLive = statsLiveOpenApi();
   return {
     openapi: '3.1.0',
@@ -146,6 +148,7 @@ export function buildOpenApi(publicUrl: string) {
         CallbackAttempt: toSchema(callbackAttemptSchema),
         ...telephony.schemas,
         ...faq.schemas,
+        ...staffing.schemas,
         ...statsLive.schemas,
       },
     },
@@ -270,6 +273,7 @@ export function buildOpenApi(publicUrl: string) {
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },
       ...telephony.paths,
       ...faq.paths,
+      ...staffing.paths,
       ...statsLive.paths,
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: '{"status":"ok"}' }, '503': { description: 'The database does not answer' } } } },
     },
