@@ -18,6 +18,7 @@ import { faqDeflectionRoutes } from './faq/deflection-routes.js';
 import { faqRoutes } from './faq/routes.js';
 import { statsStaffingRoutes } from './stats/staffing-routes.js';
 import { surveyRoutes } from './survey/routes.js';
+import { statsReportRoutes } from './stats/report-routes.js';
 import { clientBundleHandler } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
@@ -55,6 +56,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...faqDeflectionRoutes(services),
     ...statsStaffingRoutes(services),
     ...surveyRoutes(services),
+    ...statsReportRoutes(services),
     ...statsLiveRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
@@ -96,6 +98,7 @@ export function createApp(services: Services): Express {
     }),
   );
   app.get('/static/js/live.js', clientBundleHandler(config.env === 'production'));
+  app.get('/static/js/charts.js', clientBundleHandler(config.env === 'production', 'charts'));
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
 
   app.get('/healthz', async (_req, res) => {

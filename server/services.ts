@@ -53,6 +53,8 @@ import { createStaffingService } from './stats/staffing.js';
 import { createStaffingStore } from './stats/staffing-store.js';
 import { createSurveyService } from './survey/service.js';
 import { createSurveyStore } from './survey/store.js';
+import { createReportService } from './stats/report.js';
+import { createReportStore } from './stats/report-store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -118,6 +120,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const faqReplies = createFaqReplyService({ faq, publicUrl: config.publicUrl });
   const faqFeedback = createFaqFeedbackService({ store: createFaqFeedbackStore(db) });
   const faqDeflection = createFaqDeflectionService({ store: createFaqDeflectionStore(db), logger });
+  const reports = createReportService({ store: createReportStore(db), workingTime, timeZone: config.calendar.timeZone, stats: config.stats, survey: surveys, surveyEnabled: config.survey.enabled });
   const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live });
 
   return {
@@ -148,6 +151,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     faqDeflection,
     staffing: createStaffingService({ store: createStaffingStore(db), officeHours, config }),
     surveys,
+    reports,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

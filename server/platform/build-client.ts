@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { buildClientBundle, CLIENT_BUNDLE } from './client-bundle.js';
+import { buildClientBundle, CLIENT_BUNDLES, type BundleName } from './client-bundle.js';
 
-/** `npm run build`: bundles the browser script to public/js/live.js for production. */
-writeFileSync(CLIENT_BUNDLE, await buildClientBundle());
-console.log(`wrote ${CLIENT_BUNDLE}`);
+/** `npm run build`: bundles the browser scripts to public/js/*.js for production. */
+for (const name of Object.keys(CLIENT_BUNDLES) as BundleName[]) {
+  writeFileSync(CLIENT_BUNDLES[name].out, await buildClientBundle({ name }));
+  console.log(`wrote ${CLIENT_BUNDLES[name].out}`);
+}

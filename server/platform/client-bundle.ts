@@ -4,22 +4,31 @@ import path from 'node:path';
 import type { RequestHandler } from 'express';
 import { PUBLIC_DIR } from './paths.js';
 
-/** The browser script's entry; esbuild bundles it with socket.io-client into one file. */
-export const CLIENT_ENTRY = path.join(PUBLIC_DIR, 'js', 'src', 'live.ts');
-/** Where `npm run build` puts the bundle; used when present, built in memory otherwise. */
-export const CLIENT_BUNDLE = path.join(PUBLIC_DIR, 'js', 'live.js');
+/**
+ * The browser scripts, each bundled by esbuild into one file: `live` (the
+ * live workspace, with socket.io-client) on most staff pages, and `charts`
+ * (Chart.js) only on the statistics pages that draw charts.
+ */
+export const CLIENT_BUNDLES = {
+  live: { entry: path.join(PUBLIC_DIR, 'js', 'src', 'live.ts'), out: path.join(PUBLIC_DIR, 'js', 'live.js') },
+  charts: { entry: path.join(PUBLIC_DIR, 'js', 'src', 'charts.ts'), out: path.join(PUBLIC_DIR, 'js', 'charts.js') },
+} as const;
+export type BundleName = keyof typeof CLIENT_BUNDLES;
+/** The live script's entry and where `npm run build` puts it (used when present, built in memory otherwise). */
+export const CLIENT_ENTRY = CLIENT_BUNDLES.live.entry;
+export const CLIENT_BUNDLE = CLIENT_BUNDLES.live.out;
 
 export interface ClientBundle {
   code: string;
   etag: string;
 }
 
-let building: Promise<ClientBundle> | undefined;
+const building = new Map<BundleName, Promise<ClientBundle>>();
 
-export async function buildClientBundle(opts: { minify?: boolean; outfile?: string } = {}): Promise<string> {
+export async function buildClientBundle(opts: { minify?: boolean; outfile?: string; name?: BundleName } = {}): Promise<string> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [CLIENT_ENTRY],
+    entryPoints: [CLIENT_BUNDLES[opts.name ?? 'live'].entry],
     bundle: true,
     format: 'iife',
     target: 'es2020',
@@ -37,18 +46,23 @@ export async function buildClientBundle(opts: { minify?: boolean; outfile?: stri
  * `npm run build` is used when present, so no bundler runs at start; elsewhere
  * it is always built from the source, never stale.
  */
-export function clientBundle(preferPrebuilt: boolean): Promise<ClientBundle> {
-  building ??= (async () => {
-    const code = preferPrebuilt && existsSync(CLIENT_BUNDLE) ? readFileSync(CLIENT_BUNDLE, 'utf8') : await buildClientBundle();
-    return { code, etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"` };
-  })();
-  return building;
+export function clientBundle(preferPrebuilt: boolean, name: BundleName = 'live'): Promise<ClientBundle> {
+  let bundle = building.get(name);
+  if (!bundle) {
+    const out = CLIENT_BUNDLES[name].out;
+    bundle = (async () => {
+      const code = preferPrebuilt && existsSync(out) ? readFileSync(out, 'utf8') : await buildClientBundle({ name });
+      return { code, etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"` };
+    })();
+    building.set(name, bundle);
+  }
+  return bundle;
 }
 
-/** Serves the live script from memory with an ETag, so browsers revalidate instead of refetching. */
-export function clientBundleHandler(preferPrebuilt: boolean): RequestHandler {
+/** Serves a browser script from memory with an ETag, so browsers revalidate instead of refetching. */
+export function clientBundleHandler(preferPrebuilt: boolean, name: BundleName = 'live'): RequestHandler {
   return async (req, res) => {
-    const bundle = await clientBundle(preferPrebuilt);
+    const bundle = await clientBundle(preferPrebuilt, name);
     res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('ETag', bundle.etag);

@@ -9,6 +9,7 @@ import { telephonyOpenApi } from '../telephony/openapi.js';
 import { faqOpenApi } from '../faq/openapi.js';
 import { staffingOpenApi } from '../stats/staffing-openapi.js';
 import { statsLiveOpenApi } from '../stats/live-openapi.js';
+import { statsReportOpenApi } from '../stats/openapi.js';
 import type { RouteDef } from './routing.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -117,6 +118,7 @@ export function buildOpenApi(publicUrl: string) {
   const faq = faqOpenApi();
   const staffing = staffingOpenApi();
   const statsLive = statsLiveOpenApi();
+  const statsReport = statsReportOpenApi();
   return {
     openapi: '3.1.0',
     info: {
@@ -150,6 +152,7 @@ export function buildOpenApi(publicUrl: string) {
         ...faq.schemas,
         ...staffing.schemas,
         ...statsLive.schemas,
+        ...statsReport.schemas,
       },
     },
     paths: {
@@ -275,6 +278,7 @@ export function buildOpenApi(publicUrl: string) {
       ...faq.paths,
       ...staffing.paths,
       ...statsLive.paths,
+      ...statsReport.paths,
       '/healthz': { get: { summary: 'Health', responses: { '200': { description: '{"status":"ok"}' }, '503': { description: 'The database does not answer' } } } },
     },
   };
