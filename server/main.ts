@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     ...(imap ? [`  mail in:   IMAP ${config.intake.imapMailbox} (${config.intake.addresses[0]})`] : []),
   ];
   if (config.demo) {
-    lines.push('  demo accounts: agent@borlange.example, manager@borlange.example, admin@borlange.example');
+    lines.push('  demo accounts: agent@borlange.example, editor@borlange.example, manager@borlange.example, admin@borlange.example');
     if (demo?.seeded && demo.generated) lines.push(`  demo password (shown only this once): ${demo.password}`);
     else if (demo?.seeded) lines.push('  demo password: the value of DEMO_PASSWORD');
     else lines.push('  demo password: as shown at first start (or DEMO_PASSWORD then)');

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.js';
+import { seedHistory } from '../stats/history-seed.js';
+import { backfillCaseMetrics } from '../stats/metrics-backfill.js';
+import { createCaseMetricsStore } from '../stats/metrics-store.js';
+
+/** Six weeks of contacts behind the demo, so the statistics and the live board have something to show. */
+const DEMO_HISTORY = { cases: 1200, days: 42, seed: 2026 };
 
 const DEPARTMENTS = [
   { slug: 'samhallsbyggnad', name: 'Samhällsbyggnadsförvaltningen', email: 'samhallsbyggnad@borlange.example' },
@@ -50,7 +56,7 @@ export async function seedReferenceData(s: Services): Promise<boolean> {
 }
 
 /**
- * The demo's people and a few cases, once. The password comes from
+ * The demo's people, six weeks of history (seed:history) and a few cases, once. The password comes from
  * DEMO_PASSWORD, or is generated and shown once in the log.
  */
 export async function seedDemo(s: Services): Promise<{ seeded: boolean; password?: string; generated?: boolean }> {
@@ -61,6 +67,8 @@ export async function seedDemo(s: Services): Promise<{ seeded: boolean; password
   for (const [role, name] of [['agent', 'Anna Agent'], ['editor', 'Erik Redaktör'], ['manager', 'Maria Chef'], ['admin', 'Adam Admin']] as const) {
     staff.push(await s.auth.createUser({ email: `${role}@borlange.example`, name, role, password }));
   }
+  await seedHistory({ db: s.db, hours: s.hours, timeZone: s.config.calendar.timeZone, callbacks: s.config.callbacks }, DEMO_HISTORY);
+  await backfillCaseMetrics({ store: createCaseMetricsStore(s.db), workingTime: s.workingTime });
   for (const c of DEMO_CASES) await s.cases.createCase(c, { channel: c.email ? 'web' : 'phone' });
   // A morning at the desk: a call answered directly, and a resident waiting to be called back.
   const agent = staff[0];

@@ -80,9 +80,25 @@ describe('the service process (npm start)', function () {
     const password = /demo password \(shown only this once\): (\S+)/.exec(welcome)?.[1];
     assert.ok(password && password.length >= 12, 'a generated password is shown');
 
-    // The demo data is there: topics and the agent can sign in with that password.
+    // The demo data is there: topics on the residents' page.
     const home = await (await fetch(`${base}/`)).text();
     for (const topic of ['Bygglov', 'Försörjningsstöd', 'Förskoleplats', 'Övrigt']) assert.ok(home.includes(topic), topic);
+
+    // The manager signs in with that password and finds six weeks of history in the statistics.
+    const loginPage = await fetch(`${base}/login`);
+    const cookies = loginPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())?.[1] ?? '';
+    const signedIn = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies },
+      body: new URLSearchParams({ _csrf: csrf, email: 'manager@borlange.example', password }).toString(),
+    });
+    assert.equal(signedIn.status, 303);
+    const session = [cookies, ...signedIn.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+    const stats = (await (await fetch(`${base}/api/v1/stats/report`, { headers: { cookie: session } })).json()) as { volumes: { total: number }; agents?: unknown[] };
+    assert.ok(stats.volumes.total > 500, `the demo history fills the last 30 days (${stats.volumes.total} cases)`);
+    assert.ok(stats.agents && stats.agents.length > 0, 'with the per-agent table for the manager');
 
     // The SMTP intake listens too, and a mail to it becomes a case (seen on the demo outbox as its acknowledgement).
     assert.match(welcome, new RegExp(`mail in: +SMTP on port ${smtpPort}`));
