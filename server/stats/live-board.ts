@@ -99,7 +99,7 @@ export function createLiveBoard(deps: {
 export type LiveBoard = ReturnType<typeof createLiveBoard>;
 
 const locale = (lang: string) => (lang === 'en' ? 'en-GB' : 'sv-SE');
-const formats = new Map<string, { number: Intl.NumberFormat; percent: Intl.NumberFormat; time: Intl.DateTimeFormat; clock: Intl.DateTimeFormat }>();
+const formats = new Map<string, { number: Intl.NumberFormat; percent: Intl.NumberFormat; time: Intl.DateTimeFormat; dayTime: Intl.DateTimeFormat; clock: Intl.DateTimeFormat }>();
 function formatsFor(lang: string, timeZone: string) {
   const key = `${lang}|${timeZone}`;
   let f = formats.get(key);
@@ -108,6 +108,8 @@ function formatsFor(lang: string, timeZone: string) {
       number: new Intl.NumberFormat(locale(lang)),
       percent: new Intl.NumberFormat(locale(lang), { style: 'percent', maximumFractionDigits: 0 }),
       time: new Intl.DateTimeFormat(locale(lang), { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+      // A wait that began on an earlier day: the weekday and date too.
+      dayTime: new Intl.DateTimeFormat(locale(lang), { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
       clock: new Intl.DateTimeFormat(locale(lang), { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }),
     };
     formats.set(key, f);
@@ -136,7 +138,7 @@ export function describeBoard(s: LiveBoardSnapshot, lang: string): BoardView {
     waiting: num(s.waiting.total),
     oldest_case: s.waiting.oldest?.reference ?? translate(lang, 'stats.live.none'),
     oldest_wait: s.waiting.oldest ? describeWait(s.waiting.oldest.waitSeconds, lang) : translate(lang, 'stats.live.none'),
-    oldest_since: s.waiting.oldest ? f.time.format(new Date(s.waiting.oldest.since)) : translate(lang, 'stats.live.none'),
+    oldest_since: s.waiting.oldest ? (localDay(new Date(s.waiting.oldest.since), s.timeZone).day !== s.day ? f.dayTime : f.time).format(new Date(s.waiting.oldest.since)) : translate(lang, 'stats.live.none'),
     contacts: num(s.today.contacts),
     direct: num(s.today.answeredDirectly),
     direct_share: pct(s.today.answeredDirectlyShare),

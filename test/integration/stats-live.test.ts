@@ -10,7 +10,7 @@ import supertest from 'supertest';
 import { createApp, routeTable } from '../../server/app.js';
 import type { BoardView, LiveBoardSnapshot } from '../../server/live/protocol.js';
 import { createServices } from '../../server/services.js';
-import { localDay } from '../../server/stats/live-board.js';
+import { describeBoard, localDay } from '../../server/stats/live-board.js';
 import { createLiveBoardStore } from '../../server/stats/live-board-store.js';
 import { liveBoardSchema } from '../../server/stats/live-openapi.js';
 import { databaseKind } from '../support/database.js';
@@ -211,6 +211,9 @@ describe('statistics: the live board and the TV wallboard', function () {
       assert.equal(b.waiting.oldest?.reference, waiting[0]!.reference);
       assert.equal(b.waiting.oldest?.since, new Date(midnight.getTime() - 180 * MIN).toISOString());
       assert.ok(b.waiting.oldest!.waitSeconds >= 180 * 60);
+      // It began yesterday: the board says which day, not only the time.
+      const view = describeBoard(b, 'sv');
+      assert.match(view.figures.oldest_since!, /^\p{L}+ \d{1,2} \p{L}+\.? 21:00$/u, view.figures.oldest_since);
 
       assert.deepEqual(b.agents, { available: { total: 2, connected: 1 }, busy: { total: 1, connected: 1 }, break: { total: 1, connected: 0 } });
 
