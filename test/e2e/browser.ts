@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -7,8 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Result as AxeResult } from 'axe-core';
 import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Role } from '../../server/auth/roles.js';
 import type { Config } from '../../server/config.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { startTestApp, TEST_PASSWORD, type TestApp } from '../support/harness.js';
 
 /**
  * Browser tests drive Debian's Chromium through playwright-core. Nothing here
@@ -218,4 +220,16 @@ export async function submitWithKeyboard(page: Page, buttonText: RegExp): Promis
     page.keyboard.press('Enter'),
   ]);
   return response;
+}
+
+/** A new staff member of the role, signed in through the login form in this browser (lands on /agent). */
+export async function signIn(app: ServedApp, session: BrowserSession, role: Role, name: string): Promise<{ email: string }> {
+  const email = `${role}.${randomBytes(4).toString('hex')}@e2e.example`;
+  await app.services.auth.createUser({ email, name, role, password: TEST_PASSWORD });
+  const { page } = session;
+  await page.goto(`${app.baseUrl}/login`);
+  await page.fill('#f-email', email);
+  await page.fill('#f-password', TEST_PASSWORD);
+  await Promise.all([page.waitForURL(`${app.baseUrl}/agent`), page.press('#f-password', 'Enter')]);
+  return { email };
 }

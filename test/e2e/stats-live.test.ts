@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { newCase, TEST_PASSWORD } from '../support/harness.js';
-import { assertAccessible, launchBrowser, serveTestApp, tabTo, type BrowserSession, type ServedApp } from './browser.js';
+import { newCase } from '../support/harness.js';
+import { assertAccessible, launchBrowser, serveTestApp, signIn, tabTo, type BrowserSession, type ServedApp } from './browser.js';
 
 /**
  * The live board in Chromium: an agent's page (/agent/statistik/live) and
@@ -36,13 +35,8 @@ describe('browser (Chromium): the live board and the wallboard', function () {
   });
 
   it('the agent page and the TV wallboard pass axe, work with the keyboard, and update live', async () => {
-    const email = `agent.${randomBytes(3).toString('hex')}@e2e.example`;
-    await app.services.auth.createUser({ email, name: 'Alva Agent', role: 'agent', password: TEST_PASSWORD });
+    const { email } = await signIn(app, agent, 'agent', 'Alva Agent');
     const { page } = agent;
-    await page.goto(url('/login'));
-    await page.fill('#f-email', email);
-    await page.fill('#f-password', TEST_PASSWORD);
-    await Promise.all([page.waitForURL(url('/agent')), page.press('#f-password', 'Enter')]);
 
     // From the statistics page's menu to "Just nu" with the keyboard.
     await page.goto(url('/agent/statistik/live'));

@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { translate } from '../../server/platform/i18n.js';
-import { TEST_PASSWORD } from '../support/harness.js';
-import { assertAccessible, focused, launchBrowser, serveTestApp, tabTo, type BrowserSession, type ServedApp } from './browser.js';
+import { assertAccessible, focused, launchBrowser, serveTestApp, signIn, tabTo, type BrowserSession, type ServedApp } from './browser.js';
 
 /**
  * The history report in Chromium: a manager chooses a period and a grouping
@@ -20,8 +19,6 @@ describe('browser (Chromium): the statistics history report', function () {
   before(async () => {
     app = await serveTestApp();
     manager = await launchBrowser();
-    const email = `chef.${randomBytes(3).toString('hex')}@e2e.example`;
-    await app.services.auth.createUser({ email, name: 'Maria Chef', role: 'manager', password: TEST_PASSWORD });
     // A few cases over the last days, so the charts and tables have figures.
     const topic = await app.db('categories').orderBy('id').first('id');
     for (let i = 0; i < 6; i++) {
@@ -38,11 +35,7 @@ describe('browser (Chromium): the statistics history report', function () {
         queue_at: created,
       });
     }
-    const { page } = manager;
-    await page.goto(url('/login'));
-    await page.fill('#f-email', email);
-    await page.fill('#f-password', TEST_PASSWORD);
-    await Promise.all([page.waitForURL(url('/agent')), page.press('#f-password', 'Enter')]);
+    await signIn(app, manager, 'manager', 'Maria Chef');
   });
 
   after(async () => {

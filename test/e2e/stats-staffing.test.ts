@@ -1,9 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import type { Page, Response } from 'playwright-core';
 import { translate } from '../../server/platform/i18n.js';
-import { TEST_PASSWORD } from '../support/harness.js';
-import { assertAccessible, focused, launchBrowser, serveTestApp, tabTo, type BrowserSession, type ServedApp } from './browser.js';
+import { assertAccessible, focused, launchBrowser, serveTestApp, signIn, tabTo, type BrowserSession, type ServedApp } from './browser.js';
 
 /**
  * The staffing page in Chromium: the empty form, the form refused with an
@@ -34,13 +32,7 @@ describe('browser (Chromium): the staffing page (Erlang C)', function () {
   before(async () => {
     app = await serveTestApp({ calendar: { openingHours: 'mon-fri 08:00-16:30', statsOfficeHours: 'mon-fri 08:00-16:30', closedOn: ['public', 'bank'], timeZone: 'Europe/Stockholm' } });
     manager = await launchBrowser();
-    const email = `manager.${randomBytes(3).toString('hex')}@e2e.example`;
-    await app.services.auth.createUser({ email, name: 'Maria Chef', role: 'manager', password: TEST_PASSWORD });
-    const { page } = manager;
-    await page.goto(url('/login'));
-    await page.fill('#f-email', email);
-    await page.fill('#f-password', TEST_PASSWORD);
-    await Promise.all([page.waitForURL(url('/agent')), page.press('#f-password', 'Enter')]);
+    await signIn(app, manager, 'manager', 'Maria Chef');
   });
 
   after(async () => {
