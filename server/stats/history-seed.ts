@@ -208,13 +208,13 @@ export async function seedHistory(deps: HistoryDeps, o: HistoryOptions): Promise
 }
 
 /** What the command prints when done. */
-export function describeHistory(s: HistorySummary): string {
+export function describeHistory(s: HistorySummary, opts: { metricsFilled?: boolean } = {}): string {
   const lines = [
     `seed:history: ${plural(s.rows.cases, 'case')} over ${plural(s.days, 'day')} (${s.from.toISOString()} to ${s.to.toISOString()}), seed ${s.seed}, in ${s.seconds.toFixed(1)} s (${s.batches} batches; ${s.triggers})`,
     ...SEEDED_TABLES.map((t) => `  ${t.padEnd(18)} ${String(s.rows[t]).padStart(10)} rows added`),
     `Tables analyzed. Repeat it on a database like this one with --seed ${s.seed} --until ${s.to.toISOString()}.`,
   ];
-  if (s.metricColumns) {
+  if (s.metricColumns && !opts.metricsFilled) {
     lines.push('The working-time metric columns of these cases are left empty: fill them with `npm run cli -- stats:backfill`.');
   }
   return lines.join('\n');
