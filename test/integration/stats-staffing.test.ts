@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DateTime } from 'luxon';
 import { agentsNeeded } from '../../server/stats/erlang-c.js';
-import { arrivalsByLocalHourSql } from '../../server/stats/staffing-store.js';
+import { arrivalsByLocalHourSql, firstCallQuery } from '../../server/stats/staffing-store.js';
 import type { StaffingPlan } from '../../server/stats/staffing.js';
 import { translate } from '../../server/platform/i18n.js';
 import { databaseKind } from '../support/database.js';
@@ -26,6 +26,7 @@ const PAGE = '/agent/statistik/bemanning';
 const how = (day: number, hour: number) => day * 24 + hour;
 const MON = 0;
 const TUE = 1;
+const WED = 2;
 const FRI = 4;
 const SUN = 6;
 
@@ -140,6 +141,20 @@ describe('staffing with Erlang C: /agent/statistik/bemanning and /api/v1/stats/s
       near(web.hours[how(TUE, 9)]!.arrivals, 2, 1e-9, 'web Tue 09–10');
       near(web.hours[how(SUN, 0)]!.arrivals, 1 / 3, 1e-9, 'web Sun 00–01');
       near(web.week.arrivals + web.week.arrivalsWhileClosed, 2 + 1 / 3, 1e-9, 'web in all');
+    });
+
+    it('a period without a single call (no telephony events) counts the phone cases as the phone arrivals', async () => {
+      // January 2026, weeks 12–25: phone cases registered by hand, no call in the log.
+      for (const at of ['2026-01-13T08:10:00Z', '2026-01-13T08:20:00Z', '2026-01-20T08:10:00Z']) await addCase(at, 'phone');
+      await addCase('2026-01-14T08:10:00Z', 'web');
+      const phone = await plan({ from: '2026-01-12', to: '2026-01-25', ahtSeconds: 180, channel: 'phone' });
+      near(phone.hours[how(TUE, 9)]!.arrivals, 3 / 2, 1e-9, 'phone Tue 09–10: three phone cases over two weeks');
+      const all = await plan({ from: '2026-01-12', to: '2026-01-25', ahtSeconds: 180 });
+      near(all.hours[how(TUE, 9)]!.arrivals, 3 / 2, 1e-9, 'every channel: the phone cases too');
+      near(all.hours[how(WED, 9)]!.arrivals, 1 / 2, 1e-9, 'and the web case');
+      // With calls in the period (spring, above), phone cases are not counted beside them.
+      const spring = await plan({ from: '2026-03-16', to: '2026-04-05', ahtSeconds: 180, channel: 'phone' });
+      near(spring.hours[how(TUE, 9)]!.arrivals, 1, 1e-9, 'calls only when there are calls');
     });
 
     it('autumn: by local hour across the change to winter time, with the doubled hour counted twice', async () => {
@@ -371,6 +386,14 @@ describe('staffing with Erlang C: /agent/statistik/bemanning and /api/v1/stats/s
       assert.ok(indexes.has('calls_offered_idx'), `calls by calls_offered_idx: ${scans.join('; ')}`);
       assert.ok(indexes.has('cases_arrival_metrics_idx') || indexes.has('cases_created_idx'), `cases by created_at: ${scans.join('; ')}`);
       assert.deepEqual([...indexes].filter((i) => !['calls_offered_idx', 'cases_arrival_metrics_idx', 'cases_created_idx'].includes(i!)), [], 'no other index');
+
+      // The check for a period without calls (then phone cases count) reads the first call by its index.
+      const first = firstCallQuery(t.db, range).toSQL().toNative();
+      const { rows: firstRows } = await t.db.raw<{ rows: Record<string, unknown>[] }>(`EXPLAIN (FORMAT JSON) ${first.sql.replace(/\$\d+/g, '?')}`, first.bindings as never);
+      const firstRaw = Object.values(firstRows[0]!)[0];
+      const firstNodes = flatten(((typeof firstRaw === 'string' ? JSON.parse(firstRaw) : firstRaw) as { Plan: PlanNode }[])[0]!.Plan);
+      assert.ok(!firstNodes.some((n) => n['Node Type'] === 'Seq Scan'), `the first call by its index (${databaseKind})`);
+      assert.ok(firstNodes.some((n) => n['Index Name'] === 'calls_offered_idx'), 'through calls_offered_idx');
     });
   });
 });
