@@ -4,9 +4,9 @@ import type { CaseResolvedHook, ChangeContext } from '../cases/change.js';
 import type { CaseRow } from '../cases/store.js';
 import type { Config } from '../config.js';
 import type { MailComposer } from '../mail/compose.js';
-import { AppError, NotFoundError, ValidationError, type FieldError } from '../platform/errors.js';
-import { isLanguage, translate, type Language } from '../platform/i18n.js';
-import { toFieldErrors } from '../platform/validation.js';
+import { AppError, NotFoundError } from '../platform/errors.js';
+import { isLanguage, type Language } from '../platform/i18n.js';
+import { parseOrThrow } from '../platform/validation.js';
 import type { StatsFilter } from '../stats/filter.js';
 import { createSurveyStats, type SurveyIndices } from './stats.js';
 import { SURVEY_QUESTIONS, type SurveyAnswers, type SurveyStore } from './store.js';
@@ -32,29 +32,15 @@ export class SurveyAnsweredError extends AppError {
 }
 
 const GRADES = ['1', '2', '3', '4', '5'] as const;
-const grade = z.preprocess((v) => (v === '' ? undefined : v), z.enum(GRADES).transform(Number).optional());
+const grade = z.preprocess((v) => (v === '' ? undefined : v), z.enum(GRADES, 'survey.errors.scale').transform(Number).optional());
 
 /** The form: each question optional, at least one answered, nothing else. */
 export const surveyAnswerSchema = z
   .strictObject({ treatment: grade, ease: grade, clarity: grade })
   .refine((a) => SURVEY_QUESTIONS.some((q) => a[q] !== undefined), { path: ['answers'], message: 'survey.errors.none' });
 
-/** The form's own words for what is wrong: a grade out of the scale, no answer at all. */
-function codeFor(f: FieldError): string {
-  if ((SURVEY_QUESTIONS as readonly string[]).includes(f.field)) return 'survey.errors.scale';
-  if (f.field === 'answers') return 'survey.errors.none';
-  return f.code;
-}
-
 export function parseSurveyAnswers(input: unknown): SurveyAnswers {
-  const result = surveyAnswerSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ValidationError(
-    toFieldErrors(result.error).map((f) => {
-      const code = codeFor(f);
-      return code === f.code ? f : { field: f.field, code, message: translate('en', code) };
-    }),
-  );
+  return parseOrThrow(surveyAnswerSchema, input);
 }
 
 export interface SurveyServiceDeps {
