@@ -90,6 +90,32 @@ const COMMANDS: Record<string, Command> = {
       return `${what} for ${email} (shown once; keep it secret):\n${token}`;
     },
   },
+  'token:list': {
+    usage: 'token:list --email E          the API tokens of that user: id, scope, name, when made, last used and revoked (never the secret)',
+    options: { email: { type: 'string' } },
+    check(v) {
+      if (typeof v.email !== 'string' || !v.email) throw new ValidationError([{ field: 'email', code: 'errors.required', message: '--email is required' }]);
+    },
+    async run(s, v) {
+      await migrateLatest(s.db);
+      const tokens = await s.auth.listApiTokens(String(v.email));
+      if (!tokens.length) return `No API tokens for ${String(v.email)}.`;
+      const iso = (d: Date | null) => (d ? new Date(d).toISOString() : '-');
+      return tokens.map((t) => `${t.id}\t${t.scope}\t${t.revoked_at ? `revoked ${iso(t.revoked_at)}` : 'active'}\tmade ${iso(t.created_at)}\tlast used ${iso(t.last_used_at)}\t${t.name}`).join('\n');
+    },
+  },
+  'token:revoke': {
+    usage: 'token:revoke --id N          revoke one API token at once (see token:list); a wallboard using it is disconnected',
+    options: { id: { type: 'string' } },
+    check(v) {
+      if (typeof v.id !== 'string' || !/^[1-9]\d{0,9}$/.test(v.id)) throw new ValidationError([{ field: 'id', code: 'errors.invalid', message: `--id must be a token's number (see token:list); got "${String(v.id ?? '')}"` }]);
+    },
+    async run(s, v) {
+      await migrateLatest(s.db);
+      await s.auth.revokeApiToken(Number(v.id));
+      return `API token ${String(v.id)} revoked.`;
+    },
+  },
   'stats:backfill': {
     usage:
       `stats:backfill [--batch ${BACKFILL_BATCH_DEFAULT}]\n` +

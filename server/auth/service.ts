@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { parseOrThrow } from '../platform/validation.js';
 import { hasRole, ROLES, TOKEN_SCOPES, type AuthUser, type Role, type TokenScope } from './roles.js';
-import type { AuthStore } from './store.js';
+import type { ApiTokenRow, AuthStore } from './store.js';
 
 export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -135,6 +135,18 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     /** Of these token ids, those that still work; the live workspace drops connections of the others. */
     async liveApiTokens(ids: number[]): Promise<Set<number>> {
       return new Set(await store.liveApiTokenIds(ids));
+    },
+
+    /** The API tokens of the user with this e-mail, newest first. */
+    async listApiTokens(email: string): Promise<ApiTokenRow[]> {
+      const user = await store.findUserByEmail(email);
+      if (!user) throw new NotFoundError(`No user with e-mail ${email}`);
+      return store.apiTokensOfUser(user.id);
+    },
+
+    /** Revokes one token at once (a wallboard's open connection closes within a minute). */
+    async revokeApiToken(id: number): Promise<void> {
+      if (!(await store.revokeApiToken(id))) throw new NotFoundError(`No API token ${id} that is still in use`);
     },
 
     async createApiToken(email: string, name = '', scope: TokenScope = 'full'): Promise<string> {

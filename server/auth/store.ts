@@ -99,6 +99,17 @@ export function createAuthStore(db: Knex) {
       return db('sessions').where('expires_at', '<', db.fn.now()).orWhere('last_seen_at', '<', idleSince).delete();
     },
 
+    /** A user's API tokens, newest first (never their secrets: only a hash is stored). */
+    async apiTokensOfUser(userId: number): Promise<ApiTokenRow[]> {
+      return db('api_tokens').where({ user_id: userId }).orderBy('id', 'desc').select('id', 'name', 'scope', 'created_at', 'last_used_at', 'revoked_at');
+    },
+
+    /** Revokes one token; false when there is no such token or it was revoked already. */
+    async revokeApiToken(id: number): Promise<boolean> {
+      const n = await db('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+      return n > 0;
+    },
+
     async insertApiToken(t: { userId: number; tokenHash: string; name: string; scope: TokenScope }): Promise<number> {
       const [row] = await db('api_tokens').insert({ user_id: t.userId, token_hash: t.tokenHash, name: t.name, scope: t.scope }).returning('id');
       return (row as { id: number }).id;
@@ -132,3 +143,12 @@ export function createAuthStore(db: Knex) {
 }
 
 export type AuthStore = ReturnType<typeof createAuthStore>;
+
+export interface ApiTokenRow {
+  id: number;
+  name: string;
+  scope: TokenScope;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}

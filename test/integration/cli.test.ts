@@ -116,7 +116,7 @@ describe('CLI (server/cli.ts)', function () {
     else await withEmbedded(check);
   });
 
-  it('token:create: prints the token alone on its last line, and it works as a bearer token', async () => {
+  it('token:create prints the token alone on its last line and it works as a bearer token; token:list and token:revoke', async () => {
     const r = await cli('token:create', '--email', email);
     assert.equal(r.code, 0, show(r));
     const lines = r.stdout.trimEnd().split('\n');
@@ -131,6 +131,29 @@ describe('CLI (server/cli.ts)', function () {
     };
     if (databaseKind === 'postgres') await check(t.app);
     else await withEmbedded((_s, app) => check(app));
+
+    // token:list shows it (never the secret); token:revoke stops it at once; a second revoke and a bad id are refused.
+    const listed = await cli('token:list', '--email', email);
+    assert.equal(listed.code, 0, show(listed));
+    assert.ok(!listed.stdout.includes(token), 'the secret is not listed');
+    const line = listed.stdout.split('\n').find((l) => /\tfull\tactive\t/.test(l));
+    assert.ok(line, show(listed));
+    const id = line.split('\t')[0]!;
+    const revoked = await cli('token:revoke', '--id', id);
+    assert.equal(revoked.code, 0, show(revoked));
+    assert.match(revoked.stdout, new RegExp(`API token ${id} revoked`));
+    const refused = async (app: ReturnType<typeof createApp>) => {
+      await supertest(app).get('/api/v1/cases').set('Authorization', `Bearer ${token}`).expect(401);
+    };
+    if (databaseKind === 'postgres') await refused(t.app);
+    else await withEmbedded((_s, app) => refused(app));
+    const again = await cli('token:revoke', '--id', id);
+    assert.equal(again.code, 1, show(again));
+    assert.match(again.stderr, /No API token/);
+    const bad = await cli('token:revoke', '--id', '../1');
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--id/);
+    assert.match((await cli('token:list', '--email', email)).stdout, new RegExp(`^${id}\tfull\trevoked `, 'm'));
   });
 
   it('an unknown command exits 2 with the usage', async () => {
