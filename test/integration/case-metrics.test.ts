@@ -1,19 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseOpeningHours } from '../../server/calendar/opening-hours.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { backfillCaseMetrics } from '../../server/stats/metrics-backfill.js';
 import { createCaseMetricsStore } from '../../server/stats/metrics-store.js';
 import { createWorkingTime } from '../../server/stats/working-time.js';
 import { databaseKind } from '../support/database.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { newCase, startTestApp, type SignedIn, type TestApp } from '../support/harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TZ = 'Europe/Stockholm';
 const HOUR = 3600;
 /** The statistics count 08:00–17:00 (as Håbo did for KKiK); the phones are open to 16:30. */
@@ -213,26 +211,7 @@ describe('per-case metrics in working time', function () {
     });
     after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-    function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        DATA_DIR: dataDir,
-        STATS_OFFICE_HOURS: STATS_HOURS,
-        ...(databaseKind === 'postgres' ? { DATABASE_URL: t.databaseUrl, SESSION_SECRET: randomBytes(32).toString('hex') } : {}),
-      };
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    }
+    const cli = (...args: string[]) => runCli(cliEnv({ dataDir, databaseUrl: t.databaseUrl, extra: { STATS_OFFICE_HOURS: STATS_HOURS } }), ...args);
 
     it('refuses a bad batch size or an unknown option with exit 2 and says why', async () => {
       for (const args of [['--batch', '0'], ['--batch', '1.5']]) {

@@ -1,10 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import supertest from 'supertest';
 import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -12,15 +9,8 @@ import { openDatabase } from '../../server/platform/db.js';
 import { createLogger } from '../../server/platform/logger.js';
 import { createServices } from '../../server/services.js';
 import { databaseKind } from '../support/database.js';
+import { cliEnv, runCli, showRun as show } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The CLI as an operator runs it: a separate process. On PostgreSQL it works
@@ -39,33 +29,14 @@ describe('CLI (server/cli.ts)', function () {
   before(async () => {
     t = await startTestApp();
     dataDir = mkdtempSync(path.join(tmpdir(), 'sc-cli-'));
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      ...(databaseKind === 'postgres' ? { DATABASE_URL: t.databaseUrl, SESSION_SECRET: randomBytes(32).toString('hex') } : {}),
-    };
+    env = cliEnv({ dataDir, databaseUrl: t.databaseUrl });
   });
   after(async () => {
     await t.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function cli(...args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+  const cli = (...args: string[]) => runCli(env, ...args);
 
   /** Runs `fn` with services and an app on the CLI's embedded data directory (after the CLI has exited). */
   async function withEmbedded<T>(fn: (s: ReturnType<typeof createServices>, app: ReturnType<typeof createApp>) => Promise<T>): Promise<T> {

@@ -1,19 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { REFERENCE_PATTERN } from '../../server/cases/reference.js';
 import { ValidationError } from '../../server/platform/errors.js';
 import { MAX_CASES, parseHistoryOptions, seedHistory, type HistorySummary } from '../../server/stats/history-seed.js';
-import { databaseKind, emptyPostgresDatabase } from '../support/database.js';
+import { emptyPostgresDatabase } from '../support/database.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CASES = 2000;
 const SEED = 42;
 /** A Wednesday afternoon: the history ends in the middle of a working week. */
@@ -293,25 +291,7 @@ describe('seed:history (server/stats/history-seed.ts)', function () {
     });
     after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-    function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        DATA_DIR: dataDir,
-        ...(databaseKind === 'postgres' ? { DATABASE_URL: url, SESSION_SECRET: randomBytes(32).toString('hex') } : {}),
-      };
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'seed:history', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    }
+    const cli = (...args: string[]) => runCli(cliEnv({ dataDir, databaseUrl: url }), 'seed:history', ...args);
 
     it('refuses bad options with exit 2, naming each', async () => {
       const missing = await cli();

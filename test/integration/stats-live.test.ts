@@ -1,9 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { pino } from 'pino';
 import supertest from 'supertest';
@@ -13,11 +10,11 @@ import { createServices } from '../../server/services.js';
 import { describeBoard, localDay } from '../../server/stats/live-board.js';
 import { createLiveBoardStore } from '../../server/stats/live-board-store.js';
 import { liveBoardSchema } from '../../server/stats/live-openapi.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { databaseKind } from '../support/database.js';
 import { newCase, rowCounts, startTestApp, TEST_PASSWORD, type SignedIn, type TestApp } from '../support/harness.js';
 import { connectLive, refusedHandshake, staffSocket, waitUntil, type LiveClient } from '../support/live-client.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TZ = 'Europe/Stockholm';
 const MIN = 60_000;
 
@@ -432,22 +429,10 @@ describe('statistics: the live board and the TV wallboard', function () {
     });
 
     it('token:create --scope wallboard (the CLI) makes a wallboard token; another scope is refused before anything is opened', async function () {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        ...(databaseKind === 'postgres' ? { DATABASE_URL: t.databaseUrl, SESSION_SECRET: randomBytes(32).toString('hex') } : {}),
+      const cli = async (...args: string[]) => {
+        const r = await runCli(cliEnv({ databaseUrl: t.databaseUrl }), ...args);
+        return { code: r.code, out: r.stdout + r.stderr };
       };
-      const cli = (...args: string[]) =>
-        new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => (out += String(d)));
-          child.stderr.on('data', (d: Buffer) => (out += String(d)));
-          child.on('error', reject);
-          child.on('close', (code) => resolve({ code, out }));
-        });
       const wrong = await cli('token:create', '--email', manager.email, '--scope', 'tv');
       assert.equal(wrong.code, 2, wrong.out);
       assert.match(wrong.out, /--scope: one of full, wallboard; got "tv"/);

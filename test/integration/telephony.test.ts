@@ -1,7 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import supertest from 'supertest';
 import { ValidationError } from '../../server/platform/errors.js';
@@ -9,10 +6,10 @@ import { telephonyOpenApi } from '../../server/telephony/openapi.js';
 import { CALL_EVENT_TYPES, CALL_OUTCOMES, callEventSchema } from '../../server/telephony/schemas.js';
 import { sign } from '../../server/telephony/signature.js';
 import { planDay, simulateDay } from '../../server/telephony/simulator.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { rowCounts, startTestApp, type TestApp } from '../support/harness.js';
 import { apiUser, countOf } from './helpers.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'telephony-test-secret-0123456789-abcdefgh';
 const EVENTS = '/api/v1/telephony/events';
 
@@ -494,18 +491,7 @@ describe('telephony events (POST /api/v1/telephony/events)', function () {
         assert.deepEqual(err.fields.map((f) => f.field).sort(), ['calls', 'speed']);
         return true;
       });
-      const run = (...args: string[]) =>
-        new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', 'telephony:simulate', ...args], {
-            cwd: ROOT,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'warn', DATA_DIR: t.dataDir },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let stderr = '';
-          child.stderr.on('data', (d) => (stderr += String(d)));
-          child.on('error', reject);
-          child.on('close', (code) => resolve({ code, stderr }));
-        });
+      const run = (...args: string[]) => runCli(cliEnv({ dataDir: t.dataDir }), 'telephony:simulate', ...args);
       const bad = await run('--url', 'http://127.0.0.1:1', '--secret', SECRET, '--calls', 'abc');
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /--calls: a whole number/);
