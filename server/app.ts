@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import multer from 'multer';
+import { accessibilityRoutes } from './accessibility/routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { authenticate } from './auth/middleware.js';
@@ -54,6 +55,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...faqEditorRoutes(services),
     ...faqApiRoutes(services),
     ...faqDeflectionRoutes(services),
+    ...accessibilityRoutes(services),
     ...statsStaffingRoutes(services),
     ...surveyRoutes(services),
     ...statsReportRoutes(services),

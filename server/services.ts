@@ -55,6 +55,7 @@ import { createSurveyService } from './survey/service.js';
 import { createSurveyStore } from './survey/store.js';
 import { createReportService } from './stats/report.js';
 import { createReportStore } from './stats/report-store.js';
+import { createAccessibilityReports } from './accessibility/service.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -109,6 +110,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore, workingTime, surveys });
   const callbacks = createCallbackService({ config, cases: caseStore, callbacks: createCallbackStore(db), hours, open, change, composer, topics: organisation, references });
   const contacts = createContactService({ open, callbacks, topics: organisation, organisation: organisationStore, references, composer, mail: mailStore });
+  const accessibilityReports = createAccessibilityReports({ open, topics: organisation, references, composer, category: config.intake.category });
   const queue = createQueueService({ db, queue: createQueueStore(db), cases: caseStore, mail: mailStore, bus, workingTime });
   const presence = createPresenceService({ store: createPresenceStore(db) });
   const renderer = createLiveRenderer({ views, cases: caseStore, attachments });
@@ -142,6 +144,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     workingTime,
     callbacks,
     contacts,
+    accessibilityReports,
     telephony,
     faq,
     faqEditor,

@@ -115,16 +115,18 @@ export interface CaseOpenedBy {
 export function createCaseOpener(deps: ChangeDeps & { residents: ResidentStore }) {
   const { db, cases, residents, bus } = deps;
   return async function open(
-    row: Omit<NewCaseRow, 'resident'> & { resident: { name: string; email?: string | null; phone?: string | null } },
+    row: Omit<NewCaseRow, 'resident'> & { resident: { name: string; email?: string | null; phone?: string | null; nameIsGuess?: boolean } },
     openedBy: CaseOpenedBy | undefined,
     fn: (tx: ChangeContext) => Promise<void> = async () => undefined,
   ): Promise<{ case: CaseRow; created: InsertedCase }> {
     let w: Written | undefined;
     let created: InsertedCase | undefined;
     await db.transaction(async (trx) => {
-      const resident = row.resident.email
-        ? { name: row.resident.name, email: row.resident.email, phone: row.resident.phone ?? null }
-        : { id: (await residents.findOrCreate(trx, row.resident)).id };
+      // A name made up from the address (nameIsGuess) must not replace a known resident's: found first, by the store.
+      const resident =
+        row.resident.email && !row.resident.nameIsGuess
+          ? { name: row.resident.name, email: row.resident.email, phone: row.resident.phone ?? null }
+          : { id: (await residents.findOrCreate(trx, row.resident)).id };
       [created] = await cases.insertNewCases(trx, [{ ...row, resident, ...(openedBy ? { actor: { type: 'user', id: openedBy.id } } : {}) }]);
       if (!created) throw new Error(`case ${row.reference} was not written`);
       const current = (await cases.lockById(trx, created.case_id))!;

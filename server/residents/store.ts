@@ -22,18 +22,21 @@ export function createResidentStore() {
 
     /**
      * One resident per e-mail address (or, without one, per phone number): a
-     * new contact from a known address joins that resident's cases.
+     * new contact from a known address joins that resident's cases. The name
+     * given replaces the one on file, unless `nameIsGuess` (a name made up
+     * from the address, for a form that asks for none): then a known
+     * resident keeps theirs.
      */
-    async findOrCreate(trx: Knex.Transaction, r: { name: string; email?: string | null; phone?: string | null }): Promise<ResidentRow> {
+    async findOrCreate(trx: Knex.Transaction, r: { name: string; email?: string | null; phone?: string | null; nameIsGuess?: boolean }): Promise<ResidentRow> {
       const email = r.email ?? null;
       const phone = r.phone ?? null;
       if (email) {
         const { rows } = await trx.raw<{ rows: ResidentRow[] }>(
           `INSERT INTO residents (name, email, phone) VALUES (?, ?, ?)
            ON CONFLICT ((lower(email))) WHERE email IS NOT NULL
-           DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
+           DO UPDATE SET name = CASE WHEN ? THEN residents.name ELSE excluded.name END, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
            RETURNING id, name, email, phone`,
-          [r.name, email, phone],
+          [r.name, email, phone, r.nameIsGuess === true],
         );
         const row = rows[0];
         return row as ResidentRow;
