@@ -192,7 +192,7 @@ export function createReportStore(db: Knex) {
       return rows.map((r) => ({ day: r.day, count: num(r.count) }));
     },
 
-    /** Arrivals per local day from `since` on, all channels the filter allows. */
+    /** Arrivals per local day from `since` on (to now), all channels the filter allows. */
     async arrivalsByDaySince(f: StatsFilter, since: Date): Promise<{ day: string; count: number }[]> {
       const w = caseConditions(f);
       const rows = await raw<{ day: string; count: string }>(

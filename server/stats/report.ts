@@ -149,7 +149,7 @@ export function createReportService(deps: {
     const f = filter;
     // Calls have no topic or department: a filter on those (or on another channel) leaves calls out.
     const withCalls = (!f.channel || f.channel === 'phone') && f.categoryId === undefined && f.departmentId === undefined;
-    const [days, week, arrivals, resolution, calls, callbacks, openNow, arrivalsSince, resolvesSince, faq, survey, agents, departments] = await Promise.all([
+    const [days, week, arrivals, resolution, calls, callbacks, openNow, arrivalsAfter, resolvesSince, faq, survey, agents, departments] = await Promise.all([
       store.arrivalsByDay(f),
       store.arrivalsByHourOfWeek(f),
       store.arrivalSummary(f, workingTime.decidedArrivalsUntil(now, 1), workingTime.decidedArrivalsUntil(now, 2)),
@@ -157,7 +157,8 @@ export function createReportService(deps: {
       withCalls ? store.callSummary(f, deps.stats.serviceLevelSeconds) : undefined,
       store.callbackSummary(f),
       store.openNow(f),
-      store.arrivalsByDaySince(f, f.range.from),
+      // The backlog needs the arrivals from the period's start to now: the period's are in `days`, only those after it are read.
+      store.arrivalsByDaySince(f, f.range.to),
       store.resolvesByDaySince(f, f.range.from),
       store.faq(f, new Date(now.getTime() - DEFLECTION_SETTLE_MS)),
       deps.survey ? deps.survey.indices(f) : undefined,
@@ -207,7 +208,7 @@ export function createReportService(deps: {
           pending: callbacks.pending,
         },
       },
-      backlog: backlogTrend(periods, per, f.range.toDay, openNow, arrivalsSince, resolvesSince),
+      backlog: backlogTrend(periods, per, f.range.toDay, openNow, [...days, ...arrivalsAfter], resolvesSince),
       faq: {
         visitsWithSuggestion: faq.opened,
         submitted: faq.submitted,
