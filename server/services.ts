@@ -56,6 +56,8 @@ import { createSurveyStore } from './survey/store.js';
 import { createReportService } from './stats/report.js';
 import { createReportStore } from './stats/report-store.js';
 import { createAccessibilityReports } from './accessibility/service.js';
+import { createAccessLog } from './privacy/access-log.js';
+import { createAccessLogStore } from './privacy/access-log-store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -71,6 +73,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const mailWorker = createMailWorker({ store: mailStore, transport, config, logger });
   bus.onMailQueued(() => mailWorker.kick());
 
+  const accessLog = createAccessLog({ store: createAccessLogStore(db) });
   const authStore = createAuthStore(db);
   const auth = createAuthService({ store: authStore, config });
   const organisationStore = createOrganisationStore(db);
@@ -132,6 +135,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     views,
     bus,
     auth,
+    accessLog,
     organisation,
     attachments,
     cases,

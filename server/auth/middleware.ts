@@ -20,6 +20,7 @@ export function authenticate(auth: AuthService, config: Pick<Config, 'cookieSecu
       req.ctx.user = found.user;
       req.ctx.authVia = 'token';
       req.ctx.tokenScope = found.scope;
+      req.ctx.tokenId = found.tokenId;
       return next();
     }
     const token = readCookies(req)[names.session];

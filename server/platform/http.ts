@@ -17,6 +17,8 @@ export interface RequestContext {
   authVia?: 'session' | 'token';
   /** The bearer token's scope: a 'wallboard' token may only read the live board. */
   tokenScope?: 'full' | 'wallboard';
+  /** The bearer token's id, for the access log. */
+  tokenId?: number;
   /** The raw session cookie value, so login can retire it. */
   sessionToken?: string;
   csrfSecret?: string;
