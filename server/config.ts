@@ -46,6 +46,8 @@ export interface Config {
     loginPerWindow: number;
     windowMs: number;
   };
+  /** Per-account sign-in lockout: this many failed attempts for one e-mail within windowMinutes lock it for minutes. */
+  loginLockout: { threshold: number; minutes: number; windowMinutes: number };
   logLevel: string;
   organisation: { name: string; phone: string; email: string };
   /** Mail intake: the SMTP listener, IMAP watching and what processing does with a message. */
@@ -163,6 +165,9 @@ const envSchema = z.object({
   RATE_LIMIT_INTAKE: intFrom(20, 0),
   RATE_LIMIT_LOGIN: intFrom(10, 0),
   RATE_LIMIT_WINDOW_MS: intFrom(15 * 60 * 1000, 1000),
+  LOGIN_LOCKOUT_THRESHOLD: intFrom(5, 1, 1000),
+  LOGIN_LOCKOUT_MINUTES: intFrom(15, 1, 24 * 60),
+  LOGIN_LOCKOUT_WINDOW_MINUTES: intFrom(15, 1, 24 * 60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ORG_NAME: z.string().default('Borlänge kommun'),
   ORG_PHONE: z.string().default('0243-740 00'),
@@ -257,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       loginPerWindow: e.RATE_LIMIT_LOGIN,
       windowMs: e.RATE_LIMIT_WINDOW_MS,
     },
+    loginLockout: { threshold: e.LOGIN_LOCKOUT_THRESHOLD, minutes: e.LOGIN_LOCKOUT_MINUTES, windowMinutes: e.LOGIN_LOCKOUT_WINDOW_MINUTES },
     logLevel: e.LOG_LEVEL,
     organisation: { name: e.ORG_NAME, phone: e.ORG_PHONE, email: e.ORG_EMAIL },
     intake: {

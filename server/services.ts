@@ -75,7 +75,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
 
   const accessLog = createAccessLog({ store: createAccessLogStore(db) });
   const authStore = createAuthStore(db);
-  const auth = createAuthService({ store: authStore, config });
+  const auth = createAuthService({ store: authStore, config, logger });
   const organisationStore = createOrganisationStore(db);
   const organisation = createOrganisationService({ store: organisationStore });
   const attachments = createAttachmentService({ store: createAttachmentStore(db), config });

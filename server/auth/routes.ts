@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
+import { UnauthorizedError, type ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { clearCookie, cookieNames, setCookie, setPageLanguage } from '../platform/http.js';
 import { STAFF_LANGUAGES, translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
+import { localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
 /** Only local paths: ?next= must never send someone to another site. */
@@ -34,7 +37,7 @@ export function authRoutes(s: Services): RouteDef[] {
       summary: 'Staff sign-in form',
       handler: (req, res) => {
         if (req.ctx.user) return res.redirect(303, safeNext(req.query.next));
-        renderLogin(req, res, 200);
+        renderLogin(req, res, 200, { loggedOut: req.query.utloggad === '1' });
       },
     },
     {
@@ -46,11 +49,12 @@ export function authRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const email = typeof req.body?.email === 'string' ? req.body.email.trim() : '';
         const password = typeof req.body?.password === 'string' ? req.body.password : '';
-        const user = email && password ? await auth.verifyCredentials(email, password) : undefined;
-        if (!user) {
-          // The same answer whether the account exists or not.
-          return renderLogin(req, res, 401, { email, failed: true });
+        const result = email && password ? await auth.signIn(email, password) : { ok: false as const, locked: false };
+        if (!result.ok) {
+          // The same answer whether the account exists, is inactive or not: a lock is shown alike for all.
+          return renderLogin(req, res, 401, { email, failed: true, locked: result.locked });
         }
+        const { user } = result;
         const { token } = await auth.startSession(user, req.ctx.sessionToken);
         setCookie(res, config, names.session, token);
         res.redirect(303, safeNext(req.body?.next));
@@ -65,6 +69,61 @@ export function authRoutes(s: Services): RouteDef[] {
         if (req.ctx.sessionToken) await auth.endSession(req.ctx.sessionToken);
         clearCookie(res, config, names.session);
         res.redirect(303, '/login?utloggad=1');
+      },
+    },
+    ...accountRoutes(s),
+  ];
+}
+
+const PASSWORD_FIELDS = ['current_password', 'new_password', 'repeat_password'] as const;
+
+/** The signed-in user's own account: for now, changing the password. */
+function accountRoutes(s: Services): RouteDef[] {
+  const { auth, config } = s;
+  const names = cookieNames(config);
+
+  const render = (req: Request, res: Response, status: number, error?: ValidationError) => {
+    const lang = setPageLanguage(req, res, req.ctx.lang, STAFF_LANGUAGES);
+    const errors = error ? localizeFieldErrors(error.fields, lang) : {};
+    const errorList = error
+      ? PASSWORD_FIELDS.filter((f) => errors[f]).map((f) => ({ href: `#f-${f}`, message: errors[f] }))
+      : [];
+    res.status(status).render('agent/account', {
+      lang,
+      title: translate(lang, error ? 'account.title_error' : 'account.title'),
+      done: req.query.klart === 'losenord' && !error,
+      errors,
+      errorList,
+    });
+  };
+
+  return [
+    {
+      method: 'get',
+      path: '/agent/konto',
+      access: 'agent',
+      summary: 'My account: change my password',
+      handler: (req, res) => render(req, res, 200),
+    },
+    {
+      method: 'post',
+      path: '/agent/konto',
+      access: 'agent',
+      summary: 'Change my password: ends my other sessions and keeps this one under a new id',
+      handler: async (req, res) => {
+        const session = req.ctx.session;
+        if (!session || !req.ctx.sessionToken) throw new UnauthorizedError();
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        // Only the form's fields; passwords are never echoed back into the form.
+        const input = Object.fromEntries(PASSWORD_FIELDS.map((f) => [f, body[f]]));
+        await orRerender(
+          async () => {
+            const { token } = await auth.changePassword(session, input);
+            setCookie(res, config, names.session, token);
+            res.redirect(303, '/agent/konto?klart=losenord');
+          },
+          (error) => render(req, res, 400, error),
+        );
       },
     },
   ];

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
 import { parseOrThrow } from '../platform/validation.js';
 import { hasRole, ROLES, TOKEN_SCOPES, type AuthUser, type Role, type TokenScope } from './roles.js';
 import type { ApiTokenRow, AuthStore } from './store.js';
@@ -26,6 +27,31 @@ export const newUserSchema = z.object({
   password: z.string().min(12, 'errors.password_short').max(200, 'errors.too_long'),
 });
 
+/** The longest password anyone can have (newUserSchema); longer input is not worth hashing. */
+const PASSWORD_MAX = 200;
+
+/**
+ * A signed-in user changing their own password. The repeat must match, and
+ * the new one must differ from the current one; the current one is checked
+ * last, by the service, as a sign-in attempt.
+ */
+export const passwordChangeSchema = z
+  .object({
+    current_password: z.string('errors.required').min(1, 'errors.required').max(PASSWORD_MAX, 'errors.too_long'),
+    new_password: z.string('errors.required').min(1, 'errors.required').min(12, 'errors.password_short').max(PASSWORD_MAX, 'errors.too_long'),
+    repeat_password: z.string('errors.required').min(1, 'errors.required').max(PASSWORD_MAX, 'errors.too_long'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.new_password !== v.repeat_password) ctx.addIssue({ code: 'custom', path: ['repeat_password'], message: 'account.errors.mismatch' });
+    if (v.new_password === v.current_password) ctx.addIssue({ code: 'custom', path: ['new_password'], message: 'account.errors.same_as_current' });
+  });
+
+/** The key sign-in attempts are counted under: the e-mail as typed, trimmed and in lower case, known account or not. */
+export const emailKeyOf = (email: string) => email.trim().toLowerCase();
+
+/** How a sign-in attempt went; `locked`: refused (or now locked) for too many failures, whatever the password. */
+export type SignInResult = { ok: true; user: AuthUser } | { ok: false; locked: boolean };
+
 /** Who an API token acts for, and what it may do. */
 export interface ApiTokenIdentity {
   user: AuthUser;
@@ -39,8 +65,12 @@ export interface SessionContext {
   user: AuthUser;
 }
 
-export function createAuthService(deps: { store: AuthStore; config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours' | 'passwordHash'> }) {
-  const { store, config } = deps;
+export function createAuthService(deps: {
+  store: AuthStore;
+  config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours' | 'passwordHash' | 'loginLockout' | 'sessionSecret'>;
+  logger?: Pick<Logger, 'warn'>;
+}) {
+  const { store, config, logger } = deps;
   // Verifying against a real hash for unknown e-mails keeps the answer time the
   // same whether or not an account exists.
   const dummyHash = hashPassword(randomToken(), config.passwordHash);
@@ -48,6 +78,57 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
   const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
   const endedListeners = new Set<(sessionId: string) => void>();
   const toAuthUser = (u: AuthUser): AuthUser => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+
+  /** Tells the live workspace which sessions ended, so their sockets close at once. */
+  function sessionsEnded(ids: Iterable<string>): void {
+    for (const id of ids) for (const l of endedListeners) l(id);
+  }
+
+  /** A new session row's values: the cookie value is shown once, only its hash is stored. */
+  function newSession() {
+    const token = randomToken();
+    return { token, id: sha256(token), csrfSecret: randomToken(), expiresAt: new Date(Date.now() + config.sessionMaxHours * 3_600_000) };
+  }
+
+  /** argon2id against the account's hash, or a dummy one, so the time does not tell whether the account exists. */
+  async function checkPassword(user: { active: boolean; password_hash: string } | undefined, password: string): Promise<boolean> {
+    const hash = user?.active ? user.password_hash : await dummyHash;
+    try {
+      return (await argon2.verify(hash, password)) && user?.active === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A sign-in attempt counted per e-mail key before the password is looked at,
+   * so that parallel attempts cannot slip past the threshold (see
+   * store.takeLoginAttempt). Unknown and inactive accounts are counted and
+   * locked the same way, so the answer never tells whether one exists.
+   */
+  async function attempt(email: string, password: string): Promise<SignInResult> {
+    const key = emailKeyOf(email);
+    // No account has a longer address (newUserSchema), nor a longer password: not counted, not hashed.
+    if (!key || key.length > 254 || !password || password.length > PASSWORD_MAX) {
+      await checkPassword(undefined, password.slice(0, PASSWORD_MAX));
+      return { ok: false, locked: false };
+    }
+    const limits = config.loginLockout;
+    const n = await store.takeLoginAttempt(key, limits);
+    if (n === undefined) return { ok: false, locked: true };
+    const user = await store.findUserByEmail(key);
+    if (await checkPassword(user, password)) {
+      await store.clearLoginFailures(key);
+      return { ok: true, user: toAuthUser(user!) };
+    }
+    const locked = n >= limits.threshold;
+    if (locked) {
+      // Keyed, so the log can tell attempts on one address apart without holding the address.
+      const emailHash = createHmac('sha256', config.sessionSecret).update(`login:${key}`).digest('hex').slice(0, 16);
+      logger?.warn({ emailHash, failures: n, lockedMinutes: limits.minutes }, 'sign-in locked for an e-mail address after repeated failures');
+    }
+    return { ok: false, locked };
+  }
 
   /** The user and scope of a working token (not revoked, user active); callers must honour the scope. */
   async function authenticateApiToken(token: string): Promise<ApiTokenIdentity | undefined> {
@@ -66,31 +147,47 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
       return toAuthUser(row);
     },
 
-    /** Checks the password; answers the user or undefined, never why. */
+    /** Checks the password; answers the user or undefined, never why. Not counted: sign-in uses signIn. */
     async verifyCredentials(email: string, password: string): Promise<AuthUser | undefined> {
       const user = await store.findUserByEmail(email);
-      const hash = user?.active ? user.password_hash : await dummyHash;
-      let ok = false;
-      try {
-        ok = await argon2.verify(hash, password);
-      } catch {
-        ok = false;
+      return (await checkPassword(user, password)) ? toAuthUser(user!) : undefined;
+    },
+
+    /** A sign-in attempt, counted against the per-account lockout (LOGIN_LOCKOUT_*). */
+    signIn: attempt,
+
+    /**
+     * The signed-in user changes their own password: the current one is
+     * checked as a sign-in attempt (a wrong one counts toward the lockout),
+     * then in one transaction the hash changes, every session of the user ends
+     * and this one continues under a new id. Answers the new cookie value.
+     */
+    async changePassword(session: SessionContext, input: unknown): Promise<{ token: string }> {
+      const v = parseOrThrow(passwordChangeSchema, input);
+      const result = await attempt(session.user.email, v.current_password);
+      if (!result.ok) {
+        const code = result.locked ? 'login.locked' : 'account.errors.current_wrong';
+        throw new ValidationError([{ field: 'current_password', code, message: result.locked ? 'Too many attempts: wait a while and try again' : 'The current password is wrong' }]);
       }
-      return ok && user?.active ? toAuthUser(user) : undefined;
+      if (result.user.id !== session.user.id) throw new UnauthorizedError();
+      const next = newSession();
+      const ended = await store.replacePassword(session.user.id, await hashPassword(v.new_password, config.passwordHash), next);
+      // The user was deactivated in between: nothing changed, and this session is no longer valid.
+      if (!ended.length) throw new UnauthorizedError();
+      sessionsEnded(ended);
+      return { token: next.token };
     },
 
     /** A new session with a new id and CSRF secret: the id is never reused across a login. */
     async startSession(user: AuthUser, previousToken?: string): Promise<{ token: string; session: SessionContext }> {
-      if (previousToken) await store.deleteSession(sha256(previousToken));
-      const token = randomToken();
-      const csrfSecret = randomToken();
-      const sessionId = sha256(token);
-      await store.insertSession({
-        id: sessionId,
-        userId: user.id,
-        csrfSecret,
-        expiresAt: new Date(Date.now() + config.sessionMaxHours * 3_600_000),
-      });
+      if (previousToken) {
+        // Whatever the browser held before (planted, or someone else's) ends here, with its sockets.
+        const previousId = sha256(previousToken);
+        await store.deleteSession(previousId);
+        sessionsEnded([previousId]);
+      }
+      const { token, id: sessionId, csrfSecret, expiresAt } = newSession();
+      await store.insertSession({ id: sessionId, userId: user.id, csrfSecret, expiresAt });
       return { token, session: { sessionId, csrfSecret, user } };
     },
 
@@ -106,7 +203,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     async endSession(token: string): Promise<void> {
       const id = sha256(token);
       await store.deleteSession(id);
-      for (const l of endedListeners) l(id);
+      sessionsEnded([id]);
     },
 
     /** Of these session ids, those still live; the live workspace drops connections of the others. */
@@ -114,7 +211,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
       return new Set(await store.liveSessionIds(ids, idleSince()));
     },
 
-    /** Told the id of every session ended by sign-out, so its live connections close at once. */
+    /** Told the id of every session ended (sign-out, sign-in over it, password change or reset, deactivation), so its live connections close at once. */
     onSessionEnded(listener: (sessionId: string) => void): () => void {
       endedListeners.add(listener);
       return () => endedListeners.delete(listener);
@@ -168,7 +265,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
       if (!(await store.updateUser(userId, { active }))) throw new NotFoundError('No such user');
       // A deactivated user is out everywhere: sessions end and API tokens are revoked for good.
       if (!active) {
-        await store.deleteSessionsOfUser(userId);
+        sessionsEnded(await store.deleteSessionsOfUser(userId));
         await store.revokeApiTokensOfUser(userId);
       }
     },
@@ -176,7 +273,7 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     async setPassword(userId: number, password: string): Promise<void> {
       parseOrThrow(newUserSchema.pick({ password: true }), { password });
       if (!(await store.updateUser(userId, { password_hash: await hashPassword(password, config.passwordHash) }))) throw new NotFoundError('No such user');
-      await store.deleteSessionsOfUser(userId);
+      sessionsEnded(await store.deleteSessionsOfUser(userId));
     },
 
     /**
@@ -210,7 +307,10 @@ export function createAuthService(deps: { store: AuthStore; config: Pick<Config,
     listUsers: () => store.listUsers(),
     listActiveAgents: () => store.listActiveAgents(),
     countUsers: () => store.countUsers(),
-    pruneSessions: () => store.deleteExpiredSessions(idleSince()),
+    async pruneSessions(): Promise<number> {
+      await store.pruneLoginFailures(Math.max(config.loginLockout.windowMinutes, config.loginLockout.minutes));
+      return store.deleteExpiredSessions(idleSince());
+    },
   };
 }
 

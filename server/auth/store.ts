@@ -89,8 +89,64 @@ export function createAuthStore(db: Knex) {
     async deleteSession(id: string): Promise<void> {
       await db('sessions').where({ id }).delete();
     },
-    async deleteSessionsOfUser(userId: number): Promise<void> {
-      await db('sessions').where({ user_id: userId }).delete();
+    /** Ends every session of the user; answers the ended ids so their live connections can close. */
+    async deleteSessionsOfUser(userId: number): Promise<string[]> {
+      const rows: { id: string }[] = await db('sessions').where({ user_id: userId }).delete().returning('id');
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * A new password and a fresh start for sessions, in one transaction: the
+     * hash changes, every session of the user ends (answered, to close their
+     * sockets) and the one given is started instead.
+     */
+    async replacePassword(userId: number, passwordHash: string, next: { id: string; csrfSecret: string; expiresAt: Date }): Promise<string[]> {
+      return db.transaction(async (trx) => {
+        const updated = await trx('users').where({ id: userId, active: true }).update({ password_hash: passwordHash, updated_at: trx.fn.now() });
+        if (!updated) return [];
+        const rows: { id: string }[] = await trx('sessions').where({ user_id: userId }).delete().returning('id');
+        await trx('sessions').insert({ id: next.id, user_id: userId, csrf_secret: next.csrfSecret, expires_at: next.expiresAt });
+        return rows.map((r) => r.id);
+      });
+    },
+
+    /**
+     * Takes a sign-in attempt for an e-mail key, in one statement so parallel
+     * attempts cannot race: answers the attempt's number within the window, or
+     * undefined when the key is locked (the attempt is refused uncounted). The
+     * attempt that reaches the threshold sets the lock itself, before its
+     * password is checked, so none beyond it is ever checked; a later success
+     * clears it (clearLoginFailures). A lock that has run out, or a last
+     * attempt older than the window, starts the count again.
+     */
+    async takeLoginAttempt(emailKey: string, limits: { threshold: number; minutes: number; windowMinutes: number }): Promise<number | undefined> {
+      const fresh = `(f.locked_until IS NOT NULL OR f.updated_at <= now() - (?::int * interval '1 minute'))`;
+      const result = await db.raw<{ rows: { failures: number }[] }>(
+        `INSERT INTO login_failures AS f (email_key, failures, locked_until, updated_at)
+         VALUES (?, 1, CASE WHEN 1 >= ?::int THEN now() + (?::int * interval '1 minute') END, now())
+         ON CONFLICT (email_key) DO UPDATE SET
+           failures = CASE WHEN ${fresh} THEN 1 ELSE f.failures + 1 END,
+           locked_until = CASE WHEN (CASE WHEN ${fresh} THEN 1 ELSE f.failures + 1 END) >= ?::int THEN now() + (?::int * interval '1 minute') END,
+           updated_at = now()
+         WHERE f.locked_until IS NULL OR f.locked_until <= now()
+         RETURNING failures`,
+        [emailKey, limits.threshold, limits.minutes, limits.windowMinutes, limits.windowMinutes, limits.threshold, limits.minutes],
+      );
+      const row = result.rows[0];
+      return row ? Number(row.failures) : undefined;
+    },
+    async clearLoginFailures(emailKey: string): Promise<void> {
+      await db('login_failures').where({ email_key: emailKey }).delete();
+    },
+    async findLoginFailures(emailKey: string): Promise<{ failures: number; locked_until: Date | null } | undefined> {
+      return db('login_failures').where({ email_key: emailKey }).first('failures', 'locked_until');
+    },
+    /** Forgets counts that can no longer lock anything (no lock in force, last attempt outside the window). */
+    async pruneLoginFailures(windowMinutes: number): Promise<number> {
+      return db('login_failures')
+        .where((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', db.fn.now()))
+        .andWhere('updated_at', '<=', db.raw(`now() - (?::int * interval '1 minute')`, [windowMinutes]))
+        .delete();
     },
     async revokeApiTokensOfUser(userId: number): Promise<void> {
       await db('api_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
