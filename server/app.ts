@@ -33,6 +33,7 @@ import { mountRoutes, type RouteDef } from './platform/routing.js';
 import { discardUploads, uploadError } from './platform/uploads.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
+import { maskPersonnummerInUrl } from './privacy/personnummer.js';
 import { statsLiveRoutes } from './stats/live-routes.js';
 
 
@@ -155,7 +156,8 @@ function requestLog(services: Services): RequestHandler {
     res.on('finish', () => {
       if (res.statusCode < 500 && !logger.isLevelEnabled('debug')) return;
       // Resident links are secrets: never write them to a log.
-      const url = req.originalUrl
+      // A personnummer in a path or query (a search, a hand-typed link) is masked as in every log line.
+      const url = maskPersonnummerInUrl(req.originalUrl)
         .replace(/\/arende\/[^/?#]+/, '/arende/[token]')
         .replace(/\/kvitto\/[^/?#]+/, '/kvitto/[token]')
         .replace(/\/enkat\/[^/?#]+/, '/enkat/[token]')

@@ -1,4 +1,5 @@
 import { limitPerWindow } from '../platform/rate-limit.js';
+import { maskPersonnummer } from '../privacy/personnummer.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CaseRow, QueueRow } from './store.js';
@@ -7,18 +8,19 @@ import { referenceParam } from './reference.js';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
+/** A case in a list: outside text masked, as in the queue page (only the single-case answer has it in full). */
 export function toApiQueueItem(r: QueueRow) {
   return {
     reference: r.reference,
     status: r.status,
     channel: r.channel,
     category: r.category,
-    subject: r.subject,
+    subject: maskPersonnummer(r.subject),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
     assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name } : null,
     department: r.department_name,
-    residentName: r.resident_name,
+    residentName: maskPersonnummer(r.resident_name),
   };
 }
 
@@ -39,6 +41,7 @@ export function toApiCase(c: CaseRow & Record<string, unknown>) {
     assignee: c.assignee_id ? { id: c.assignee_id, name: (c.assignee_name as string | null) ?? null } : null,
     department: c.department_slug ? { slug: c.department_slug as string, name: c.department_name as string } : null,
     resident: { name: c.resident_name as string, email: (c.resident_email as string | null) ?? null, phone: (c.resident_phone as string | null) ?? null },
+    personnummer: c.personnummer ?? null,
   };
 }
 
@@ -163,7 +166,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       summary: 'The topics a case can have',
       handler: async (_req, res) => {
         const rows = await organisation.listCategories({ activeOnly: true });
-        res.json({ items: rows.map((c) => ({ slug: c.slug, name: { sv: c.name_sv, en: c.name_en } })) });
+        res.json({ items: rows.map((c) => ({ slug: c.slug, name: { sv: c.name_sv, en: c.name_en }, asksPersonnummer: c.asks_personnummer })) });
       },
     },
     {

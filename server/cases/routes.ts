@@ -1,3 +1,4 @@
+import { maskPersonnummer } from '../privacy/personnummer.js';
 import type { Request, Response } from 'express';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
@@ -75,7 +76,8 @@ export function caseRoutes(s: Services): RouteDef[] {
       live: true,
       liveCursor,
       userId: req.ctx.user!.id,
-      title: `${c.reference} – ${c.subject}`,
+      // The title ends up in browser history and tab lists: masked, like every list (the heading shows it in full).
+      title: `${c.reference} – ${maskPersonnummer(c.subject)}`,
       c,
       categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv,
       timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang, { remoteImages }), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../platform/i18n.js';
 import { CHANNELS, STATUSES } from './lifecycle.js';
+import { PERSONNUMMER_MAX } from '../privacy/personnummer-field.js';
 
 /** Empty form fields arrive as "": treat them as not given. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -36,6 +37,13 @@ export const newCaseSchema = z
     subject: optional(z.preprocess((v) => (typeof v === 'string' ? v.replace(/[\u0000-\u001f\u007f]+/g, ' ') : v), text().trim().max(200, 'errors.too_long'))),
     message: text('errors.message_required').trim().min(1, 'errors.message_required').max(MESSAGE_MAX, 'errors.too_long'),
     language: optional(z.enum(LANGUAGES, 'errors.invalid_choice')),
+    // Checked against the topic by the case service (server/privacy/personnummer-field.ts): only a topic that asks takes one.
+    personnummer: optional(
+      text()
+        .trim()
+        .max(PERSONNUMMER_MAX, 'errors.too_long')
+        .meta({ description: 'Only for a topic that asks for one (see GET /api/v1/categories, asksPersonnummer): 10 or 12 digits, "-" or "+" before the last four; a samordningsnummer is taken too. Refused for any other topic.', example: '19121212-1212' }),
+    ),
   })
   // Runs even when other fields are wrong, so every error is reported at once.
   .refine((v) => Boolean(v.email || v.phone), { path: ['email'], message: 'errors.contact_required', when: () => true })

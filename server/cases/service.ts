@@ -12,6 +12,7 @@ import type { CaseEventBus } from '../platform/events.js';
 import { translate, type Language } from '../platform/i18n.js';
 import { parseOrThrow, toFieldErrors } from '../platform/validation.js';
 import type { ResidentStore } from '../residents/store.js';
+import { personnummerForTopic } from '../privacy/personnummer-field.js';
 import {
   ACTIVE_STATUSES,
   assertTransition,
@@ -125,6 +126,9 @@ export function createCaseService(deps: CaseServiceDeps) {
       if (!category && typeof slug === 'string' && slug && !fieldErrors.some((f) => f.field === 'category')) {
         fieldErrors.push({ field: 'category', code: 'errors.category_unknown', message: translate('en', 'errors.category_unknown') });
       }
+      const rawPersonnummer = (input as { personnummer?: unknown } | null)?.personnummer;
+      const personnummer = personnummerForTopic(parsed.success ? parsed.data.personnummer : typeof rawPersonnummer === 'string' ? rawPersonnummer : undefined, category);
+      if (personnummer.error && !fieldErrors.some((f) => f.field === 'personnummer')) fieldErrors.push(personnummer.error);
       if (fieldErrors.length || !parsed.success || !category) throw new ValidationError(fieldErrors);
       const v = parsed.data;
       const prepared: PreparedAttachment[] = opts.files?.length ? await attachments.prepare(opts.files) : [];
@@ -149,6 +153,7 @@ export function createCaseService(deps: CaseServiceDeps) {
           body: v.message,
           payload,
           ack,
+          personnummer: personnummer.value,
         };
         if (v.email && !prepared.length) {
           // The common case: batched with other new cases into one statement, atomic on its own.

@@ -15,6 +15,8 @@ export interface CaseRow {
   subject: string;
   language: string;
   resident_token: string;
+  /** Twelve digits, shown in full only in the case view (everywhere else masked, if at all). */
+  personnummer: string | null;
   created_at: Date;
   updated_at: Date;
   /** When the case wants attention: created_at, or when a callback is due. The queue goes by it. */
@@ -382,6 +384,8 @@ export interface NewCaseRow {
   body: string;
   payload: Record<string, unknown>;
   ack: NewOutboxMail | undefined;
+  /** Twelve digits, given with a topic that asks for one (server/privacy/personnummer-field.ts). */
+  personnummer?: string | null;
   /** Who opened it when not the resident: an agent registering a call or a visit. */
   actor?: { type: 'user'; id: number };
 }
@@ -428,6 +432,7 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
     ack_in_reply_to: p.ack?.in_reply_to ?? null,
     ack_references: p.ack?.references_header ?? null,
     ack_auto_submitted: p.ack?.auto_submitted ?? null,
+    personnummer: p.personnummer ?? null,
   }));
   return preparedQuery<InsertedCase>(
     conn,
@@ -436,7 +441,7 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
          ref text, name text, email text, phone text, resident_id bigint, channel text, category_id integer,
          subject text, language text, token text, actor_type text, actor_id integer, payload jsonb, body text,
          ack_kind text, ack_to text, ack_subject text, ack_text text, ack_message_id text,
-         ack_html text, ack_in_reply_to text, ack_references text, ack_auto_submitted text)),
+         ack_html text, ack_in_reply_to text, ack_references text, ack_auto_submitted text, personnummer text)),
      r AS (
        INSERT INTO residents (name, email, phone)
        SELECT name, email, phone FROM input WHERE email IS NOT NULL
@@ -444,8 +449,8 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
        DO UPDATE SET name = excluded.name, phone = coalesce(excluded.phone, residents.phone), updated_at = now()
        RETURNING id, lower(email) AS email_key),
      c AS (
-       INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count)
-       SELECT i.ref, 'new', i.channel, i.category_id, coalesce(i.resident_id, r.id), i.subject, i.language, i.token, 1
+       INSERT INTO cases (reference, status, channel, category_id, resident_id, subject, language, resident_token, resident_message_count, personnummer)
+       SELECT i.ref, 'new', i.channel, i.category_id, coalesce(i.resident_id, r.id), i.subject, i.language, i.token, 1, i.personnummer
        FROM input i LEFT JOIN r ON r.email_key = lower(i.email)
        RETURNING id, reference, created_at),
      e AS (

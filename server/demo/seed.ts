@@ -18,7 +18,8 @@ const DEPARTMENTS = [
 const CATEGORIES = [
   { slug: 'bygglov', name_sv: 'Bygglov', name_en: 'Building permits', department: 'samhallsbyggnad', sort_order: 10,
     description_sv: 'Bygga nytt, bygga till, attefallshus, marklov och rivning.', description_en: 'New buildings, extensions, small houses, site and demolition permits.' },
-  { slug: 'forsorjningsstod', name_sv: 'Försörjningsstöd', name_en: 'Financial assistance', department: 'socialtjanst', sort_order: 20,
+  // The one topic whose handling needs the resident's personnummer (an application for ekonomiskt bistånd): the form asks for it here only.
+  { slug: 'forsorjningsstod', name_sv: 'Försörjningsstöd', name_en: 'Financial assistance', department: 'socialtjanst', sort_order: 20, asks_personnummer: true,
     description_sv: 'Ekonomiskt bistånd när pengarna inte räcker.', description_en: 'Financial support when your money is not enough.' },
   { slug: 'forskoleplats', name_sv: 'Förskoleplats', name_en: 'Preschool places', department: 'utbildning', sort_order: 30,
     description_sv: 'Ansöka om plats, byta förskola, avgifter och uppsägning.', description_en: 'Applying for a place, changing preschool, fees and notice.' },

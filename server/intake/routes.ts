@@ -15,7 +15,7 @@ import type { Services } from '../services.js';
 /** A resident link is 32 random bytes in base64url; anything else is not worth a query. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-const FORM_FIELDS = ['name', 'email', 'phone', 'category', 'subject', 'message'] as const;
+const FORM_FIELDS = ['name', 'personnummer', 'email', 'phone', 'category', 'subject', 'message'] as const;
 
 /** What a resident sees of their callback: the number, the window and how it went; never who called. */
 function residentCallback(cb: { status: string; phone: string; window_start: Date; window_end: Date } | undefined) {
@@ -38,7 +38,19 @@ export function intakeRoutes(s: Services): RouteDef[] {
 
   async function topics(lang: string) {
     const rows = await organisation.listCategories({ activeOnly: true });
-    return rows.map((c) => ({ slug: c.slug, ...topicText(c, lang) }));
+    return rows.map((c) => ({ slug: c.slug, asksPersonnummer: c.asks_personnummer, ...topicText(c, lang) }));
+  }
+
+  /**
+   * The personnummer field, when any topic asks for one. It is always in the
+   * page and says which topics it is for, so the form works without the
+   * script; the script hides it while another topic is chosen.
+   */
+  function personnummerField(topicList: { slug: string; name: string; asksPersonnummer: boolean }[], lang: string) {
+    const asking = topicList.filter((t) => t.asksPersonnummer);
+    if (!asking.length) return undefined;
+    const names = new Intl.ListFormat(lang, { type: 'disjunction' }).format(asking.map((t) => t.name));
+    return { slugs: asking.map((t) => t.slug).join(' '), hint: translate(lang, 'form.personnummer.hint', { topics: names }) };
   }
 
   /**
@@ -72,6 +84,7 @@ export function intakeRoutes(s: Services): RouteDef[] {
       lang,
       title: translate(lang, 'form.title'),
       topics: topicList,
+      personnummerField: personnummerField(topicList, lang),
       values,
       errors,
       errorList,

@@ -3,6 +3,7 @@ import type { CaseStore, FeedEventRow, QueueRow } from '../cases/store.js';
 import { describeEvent } from '../cases/timeline.js';
 import { LANGUAGES, STAFF_LANGUAGES, translate, type Language } from '../platform/i18n.js';
 import type { Views } from '../platform/views.js';
+import { maskPersonnummer } from '../privacy/personnummer.js';
 import type { LiveMessage, LiveRow } from './protocol.js';
 import { waitingFor } from '../queue/service.js';
 
@@ -126,7 +127,8 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
         }
         case 'user': {
           const notice = noticeFor(e, lang);
-          return notice && notice.userId === a.userId ? { scope: 'user', ...base, notice: notice.text } : undefined;
+          // A notice is a notification, not the case view: names in it are masked like any outside text.
+          return notice && notice.userId === a.userId ? { scope: 'user', ...base, notice: maskPersonnummer(notice.text) } : undefined;
         }
       }
     },

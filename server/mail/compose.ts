@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { isLanguage, textDirection, translate, type Language } from '../platform/i18n.js';
 import { mailbox } from '../platform/mail.js';
 import type { Views } from '../platform/views.js';
+import { maskPersonnummer } from '../privacy/personnummer.js';
 import type { AutoSubmitted, NewOutboxMail, ThreadIds } from './store.js';
 
 /** Header values never carry line breaks, whatever a subject or name contains (no header injection). */
@@ -68,6 +69,9 @@ interface CaseForMail {
  * plain-text part (`<kind>.text.hbs`, nothing escaped) and an HTML part
  * (`<kind>.html.hbs` inside `layout.html.hbs`, everything escaped), in the
  * resident's language, with threading headers and Auto-Submitted as RFC 3834 asks.
+ * Mail is a notification, not the case view: every outside text it quotes (a
+ * subject, a name, a message, a note) and its Subject header have each
+ * personnummer and samordningsnummer masked; the full text is behind the link.
  */
 export function createMailComposer(deps: { views: Views; config: Pick<Config, 'publicUrl' | 'mail' | 'organisation'> }) {
   const { views, config } = deps;
@@ -81,7 +85,8 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
     to: string,
     opts: { caseId: number | null; lang: MailLanguage; subject: string; data: Record<string, unknown>; autoSubmitted: AutoSubmitted | null; thread: ThreadIds | undefined },
   ): NewOutboxMail {
-    const subject = oneLine(opts.subject);
+    // E-mail is not a safe channel: a personnummer in a subject line goes masked (the texts are masked by each kind below).
+    const subject = oneLine(maskPersonnummer(opts.subject));
     const ctx = { ...opts.data, lang: opts.lang, dir: textDirection(opts.lang), organisation: config.organisation };
     const content = views.template(`emails/${kind}.html`)(ctx);
     return {
@@ -108,7 +113,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
         caseId: c.id,
         lang,
         subject: translate(lang, 'email.ack.subject', { reference: isolated(lang, c.reference) }),
-        data: { reference: c.reference, subject: c.subject, name: residentName, link: statusUrl(c.resident_token), callback },
+        data: { reference: c.reference, subject: maskPersonnummer(c.subject), name: maskPersonnummer(residentName), link: statusUrl(c.resident_token), callback },
         autoSubmitted: 'auto-replied',
         thread,
       });
@@ -121,7 +126,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
         caseId: c.id,
         lang,
         subject: translate(lang, 'email.reply.subject', { reference: isolated(lang, c.reference), subject: isolated(lang, c.subject) }),
-        data: { reference: c.reference, body, agentName, link: statusUrl(c.resident_token) },
+        data: { reference: c.reference, body: maskPersonnummer(body), agentName, link: statusUrl(c.resident_token) },
         autoSubmitted: null,
         thread,
       });
@@ -146,7 +151,7 @@ export function createMailComposer(deps: { views: Views; config: Pick<Config, 'p
         caseId: c.id,
         lang: 'sv',
         subject: translate('sv', 'email.handover.subject', { reference: c.reference, subject: c.subject }),
-        data: { reference: c.reference, subject: c.subject, departmentName, note, fromName, link: `${config.publicUrl}/agent/cases/${c.reference}` },
+        data: { reference: c.reference, subject: maskPersonnummer(c.subject), departmentName, note: maskPersonnummer(note), fromName, link: `${config.publicUrl}/agent/cases/${c.reference}` },
         autoSubmitted: 'auto-generated',
         thread,
       });

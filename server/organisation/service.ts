@@ -28,6 +28,8 @@ export const categorySchema = z.object({
   department: z.preprocess((v) => (v === '' ? null : v), z.union([slugSchema, z.null()]).default(null)),
   sort_order: z.coerce.number('errors.invalid_type').int('errors.invalid_type').min(0, 'errors.invalid').max(10000, 'errors.invalid').default(100),
   active: checkbox.default(true),
+  // A checkbox: left out when unticked, so missing means no (a topic asks only when someone says it should).
+  asks_personnummer: checkbox,
 });
 
 /** Departments (förvaltningar) that cases are forwarded to, and the topics residents choose from. */

@@ -18,6 +18,8 @@ export interface CategoryRow {
   department_id: number | null;
   sort_order: number;
   active: boolean;
+  /** The web form and the API take a personnummer with a case of this topic (and only then). */
+  asks_personnummer: boolean;
 }
 
 export function createOrganisationStore(db: Knex) {

@@ -31,12 +31,12 @@ const caseSummary = z.object({
   status: z.enum(STATUSES),
   channel: z.enum(CHANNELS),
   category: z.string(),
-  subject: z.string(),
+  subject: z.string().meta({ description: 'As in every list: each personnummer and samordningsnummer masked (••••••-••••); GET /api/v1/cases/{reference} has the text in full.' }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   assignee: z.object({ id: z.number().int(), name: z.string() }).nullable(),
   department: z.string().nullable(),
-  residentName: z.string(),
+  residentName: z.string().meta({ description: 'Masked as the subject is.' }),
 });
 
 const caseDetail = z.object({
@@ -55,6 +55,7 @@ const caseDetail = z.object({
   assignee: z.object({ id: z.number().int(), name: z.string().nullable() }).nullable(),
   department: z.object({ slug: z.string(), name: z.string() }).nullable(),
   resident: z.object({ name: z.string(), email: z.string().nullable(), phone: z.string().nullable() }),
+  personnummer: z.string().nullable().meta({ description: 'Given with a topic that asks for one: twelve digits, YYYYMMDDNNNN. Only this answer carries it.', example: '191212121212' }),
   messages: z.array(
     z.object({
       id: z.number().int(),

@@ -3,6 +3,8 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { textDirection, translate } from './i18n.js';
 import { describeSize } from './uploads.js';
+import { maskPersonnummer } from '../privacy/personnummer.js';
+import { formatPersonnummer } from '../privacy/personnummer-field.js';
 
 import { VIEWS_DIR } from './paths.js';
 
@@ -235,4 +237,9 @@ function registerHelpers(hbs: typeof Handlebars): void {
     return new hbs.SafeString(escaped.replace(/\r?\n/g, '<br>'));
   });
   hbs.registerHelper('filesize', (bytes: unknown) => (Number.isFinite(Number(bytes)) ? describeSize(Number(bytes)) : ''));
+  // {{masked text}}: outside text (a subject, a message, a name) in a list, a preview or a mail, with every
+  // personnummer and samordningsnummer masked. Only the case view shows such text as it was written.
+  hbs.registerHelper('masked', (text: unknown) => (text === undefined || text === null ? '' : maskPersonnummer(String(text))));
+  // {{personnummer c.personnummer}}: a stored twelve-digit number as people read it (YYYYMMDD-NNNN), for the case view.
+  hbs.registerHelper('personnummer', (value: unknown) => formatPersonnummer(value));
 }

@@ -79,3 +79,16 @@ export function maskPersonnummer(text: string): string {
   }
   return out + text.slice(at);
 }
+
+const ENCODED_SEPARATOR = /(?<!\d)(\d{8}|\d{6})(%2[BbDd])(\d{4})(?!\d)/g;
+
+/**
+ * A URL (a request's path and query) for a log, masked: as text, and with a
+ * separator sent percent-encoded ("%2D", "%2B"), which a reader of the log
+ * would still read as a number.
+ */
+export function maskPersonnummerInUrl(url: string): string {
+  return maskPersonnummer(url).replace(ENCODED_SEPARATOR, (written, date: string, separator: string, last: string) =>
+    hasPersonnummer(`${date}${separator.toUpperCase() === '%2B' ? '+' : '-'}${last}`) ? `${'•'.repeat(date.length)}${separator}${'•'.repeat(last.length)}` : written,
+  );
+}

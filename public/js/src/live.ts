@@ -12,6 +12,7 @@ import { LiveConnection } from './connection.js';
 import { Notices } from './notices.js';
 import { QueueView } from './queue.js';
 import { ResidentCaseView } from './resident-case.js';
+import { startPersonnummerField } from './personnummer-field.js';
 import { startLiveBoard } from './live-board.js';
 
 interface PageView {
@@ -53,6 +54,10 @@ if (root) start(root);
 const suggest = document.querySelector<HTMLElement>('[data-faq-suggest]');
 if (suggest) startFaqSuggestions(suggest);
 else if (document.querySelector('[data-faq-suggest-done]')) forgetContactForm();
+
+// The contact form's personnummer field, shown for the topics that ask for one.
+const personnummer = document.querySelector<HTMLElement>('[data-personnummer-field]');
+if (personnummer) startPersonnummerField(personnummer);
 
 const liveBoard = document.querySelector<HTMLElement>('[data-live-board]');
 if (liveBoard) startLiveBoard(liveBoard);
