@@ -35,6 +35,8 @@ import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
 import { maskPersonnummerInUrl } from './privacy/personnummer.js';
 import { statsLiveRoutes } from './stats/live-routes.js';
+import { accessLogRoutes } from './privacy/access-log-routes.js';
+import { subjectExportRoutes } from './privacy/subject-export-routes.js';
 
 
 /** Every route of the service, in one table (the authorization tests walk it). */
@@ -61,6 +63,8 @@ export function routeTable(services: Services): RouteDef[] {
     ...surveyRoutes(services),
     ...statsReportRoutes(services),
     ...statsLiveRoutes(services),
+    ...accessLogRoutes(services),
+    ...subjectExportRoutes(services),
     ...openApiRoutes(services),
     ...(services.config.demo && !services.config.mail.smtpUrl ? demoRoutes(services) : []),
   ];

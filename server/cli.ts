@@ -6,27 +6,17 @@ import { openDatabase, openPostgres } from './platform/db.js';
 import { AppError, ValidationError } from './platform/errors.js';
 import { createLogger } from './platform/logger.js';
 import { migrateLatest, migrateRollback } from './platform/migrate.js';
-import { createServices, type Services } from './services.js';
+import { createServices } from './services.js';
 import { BACKFILL_BATCH_DEFAULT, BACKFILL_BATCH_MAX, backfillCaseMetrics } from './stats/metrics-backfill.js';
 import { createCaseMetricsStore } from './stats/metrics-store.js';
 import { describeHistory, parseHistoryOptions, seedHistory } from './stats/history-seed.js';
 import { describeSummary, simulateDay, type Answerer } from './telephony/simulator.js';
 import { createCallStore } from './telephony/store.js';
+import { privacyCommands } from './privacy/cli.js';
+import type { CliCommand, CliValues } from './platform/cli-command.js';
 
-type Values = Record<string, string | boolean | undefined>;
-
-interface Command {
-  usage: string;
-  options: Record<string, { type: 'string' | 'boolean' }>;
-  run?(s: Services, values: Values): Promise<string | void>;
-  /** Checks the options before the database is opened (throws ValidationError). */
-  check?(values: Values): unknown;
-  /**
-   * A client of a running service: runs without opening the database here,
-   * since that service may hold the embedded one (one process at a time).
-   */
-  client?(values: Values, config: Config): Promise<string | void>;
-}
+type Values = CliValues;
+type Command = CliCommand;
 
 const list = (v: string | boolean | undefined) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
@@ -190,6 +180,7 @@ const COMMANDS: Record<string, Command> = {
       return describeSummary(summary);
     },
   },
+  ...privacyCommands,
 };
 
 function usage(): string {

@@ -58,6 +58,9 @@ import { createReportStore } from './stats/report-store.js';
 import { createAccessibilityReports } from './accessibility/service.js';
 import { createAccessLog } from './privacy/access-log.js';
 import { createAccessLogStore } from './privacy/access-log-store.js';
+import { createAccessLogSearch } from './privacy/access-log-search.js';
+import { createSubjectExport } from './privacy/subject-export.js';
+import { createSubjectExportStore } from './privacy/subject-export-store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -136,6 +139,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     bus,
     auth,
     accessLog,
+    accessLogSearch: createAccessLogSearch({ store: accessLog.store, timeZone: config.calendar.timeZone }),
+    subjectExport: createSubjectExport({ store: createSubjectExportStore(db), attachments, views, timeZone: config.calendar.timeZone }),
     organisation,
     attachments,
     cases,

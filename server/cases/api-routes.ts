@@ -4,6 +4,7 @@ import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CaseRow, QueueRow } from './store.js';
 import { referenceParam } from './reference.js';
+import { accessorOf } from '../privacy/access-log.js';
 
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -112,7 +113,10 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'A case with its messages and events',
       handler: async (req, res) => {
-        res.json(await detail(referenceParam(req)));
+        const ref = referenceParam(req);
+        const body = await detail(ref);
+        await s.accessLog.record(accessorOf(req), 'case.view', { caseReference: ref });
+        res.json(body);
       },
     },
     {

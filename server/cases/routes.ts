@@ -15,6 +15,7 @@ import { describeCounts, waitingFor } from '../queue/service.js';
 import { CALLBACK_RESULTS } from '../callbacks/store.js';
 import { referenceParam } from './reference.js';
 import { agentFaqPanel } from '../faq/agent-panel.js';
+import { accessorOf } from '../privacy/access-log.js';
 
 
 type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback';
@@ -71,6 +72,8 @@ export function caseRoutes(s: Services): RouteDef[] {
     if (remoteImages) res.setHeader('Content-Security-Policy', String(res.getHeader('Content-Security-Policy') ?? '').replace("img-src 'self' data:", "img-src 'self' data: https:"));
     const errors = form?.error instanceof ValidationError ? localizeFieldErrors(form.error.fields, lang) : {};
     const faq = await agentFaqPanel(s.faqReplies, req.query.faq, c.language, lang);
+    // Every showing of the case is logged (a re-shown form too), before the page goes: one insert.
+    await s.accessLog.record(accessorOf(req), 'case.view', { caseId: view.case.id, caseReference: view.case.reference });
     res.status(faq.error && status === 200 ? 400 : status).render('agent/case', {
       lang,
       live: true,
@@ -213,6 +216,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const row = await attachments.findByPublicId(String(req.params.publicId));
         if (!row || !(await attachments.exists(row))) throw new NotFoundError('No such file');
+        await s.accessLog.record(accessorOf(req), 'case.attachment', { caseId: row.case_id, target: row.filename, detail: { attachment: row.public_id } });
         sendAttachment(res, row, attachments.pathOf(row.storage_key));
       },
     },

@@ -3,6 +3,7 @@ import { NotFoundError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
+import { accessorOf } from '../privacy/access-log.js';
 import { rawHeaderField } from './raw-headers.js';
 
 const idOf = (req: Request) => {
@@ -44,6 +45,7 @@ export function quarantineRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const row = await intake.store.findById(idOf(req));
         if (!row) throw new NotFoundError('No such message');
+        await s.accessLog.record(accessorOf(req), 'intake.raw_mail', { caseId: row.case_id ?? null, target: `message-${row.id}.eml`, detail: { inboundMessage: row.id } });
         res.attachment(`message-${row.id}.eml`);
         res.type('message/rfc822');
         res.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-store', 'Content-Security-Policy': "default-src 'none'; sandbox" });

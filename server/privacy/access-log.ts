@@ -13,14 +13,19 @@ export const ACCESS_ACTIONS = [
   'access_log.export', // the access log downloaded
   'subject.export', // everything about an e-mail address or phone number, in one file
   'retention.dry_run', // the list of what a retention run would remove
+  'intake.raw_mail', // a received mail downloaded as it arrived (quarantine)
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
-/** Who did it: a signed-in user, or an API token acting for its user. */
-export interface Accessor {
-  user: AuthUser;
-  tokenId?: number | null;
-}
+/**
+ * Who did it: a signed-in user, or an API token acting for its user; or an
+ * operator at the command line, who has no user (logged with user_id null and
+ * detail.via 'cli').
+ */
+export type Accessor = { user: AuthUser; tokenId?: number | null } | { cli: true };
+
+/** The command line (server/cli.ts): no user, so the entry says how it was done instead. */
+export const CLI_ACCESSOR: Accessor = { cli: true };
 
 /** The accessor of a request that passed requireRole (a user is signed in or holds a token). */
 export function accessorOf(req: Request): Accessor {
@@ -36,7 +41,8 @@ export function createAccessLog(deps: { store: AccessLogStore }) {
      * could not be recorded is not shown (the error propagates).
      */
     async record(who: Accessor, action: AccessAction, what: Omit<AccessLogInsert, 'userId' | 'tokenId' | 'action'> = {}, trx?: Knex | Knex.Transaction): Promise<void> {
-      await store.insert({ userId: who.user.id, tokenId: who.tokenId ?? null, action, ...what }, trx);
+      if ('cli' in who) await store.insert({ userId: null, tokenId: null, action, ...what, detail: { ...what.detail, via: 'cli' } }, trx);
+      else await store.insert({ userId: who.user.id, tokenId: who.tokenId ?? null, action, ...what }, trx);
     },
     store,
   };

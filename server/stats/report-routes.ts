@@ -6,6 +6,7 @@ import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
 import { localizeFieldErrors } from '../platform/validation.js';
 import type { Services } from '../services.js';
+import { accessorOf } from '../privacy/access-log.js';
 import { toCsv } from './csv.js';
 import { PERIODS, type Report } from './report.js';
 import { formatters, periodLabel, reportTables, TABLE_IDS, type ReportTable, type TableId } from './report-tables.js';
@@ -101,6 +102,10 @@ export function statsReportRoutes(s: Services): RouteDef[] {
         const report = await reports.report(query, { withTables: manager });
         const table = reportTables(report, req.ctx.lang, { manager }).find((t) => t.id === id);
         if (!table) throw new ValidationError([{ field: 'table', code: 'errors.invalid_choice', message: 'There is no such table for this period (no survey answers are collected)' }]);
+        await s.accessLog.record(accessorOf(req), 'stats.export', {
+          target: id,
+          detail: { table: id, from: report.period.from, to: report.period.to, ...Object.fromEntries(Object.entries(query).filter(([k, v]) => typeof v === 'string' && v !== '' && k !== 'from' && k !== 'to')) },
+        });
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
         res.setHeader('Content-Disposition', `attachment; filename="statistik-${id}-${report.period.from}-${report.period.to}.csv"`);
         res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -4,12 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
 import { createApp } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
-import { openDatabase } from '../../server/platform/db.js';
-import { createLogger } from '../../server/platform/logger.js';
 import { createServices } from '../../server/services.js';
 import { databaseKind } from '../support/database.js';
-import { cliEnv, runCli, showRun as show } from '../support/cli.js';
+import { cliEnv, runCli, showRun as show, withEmbedded } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
 /**
@@ -37,19 +34,6 @@ describe('CLI (server/cli.ts)', function () {
   });
 
   const cli = (...args: string[]) => runCli(env, ...args);
-
-  /** Runs `fn` with services and an app on the CLI's embedded data directory (after the CLI has exited). */
-  async function withEmbedded<T>(fn: (s: ReturnType<typeof createServices>, app: ReturnType<typeof createApp>) => Promise<T>): Promise<T> {
-    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    const database = await openDatabase(config);
-    const services = createServices({ config, db: database.knex, logger: createLogger(config) });
-    try {
-      return await fn(services, createApp(services));
-    } finally {
-      services.mail.transport.close();
-      await database.close();
-    }
-  }
 
   it('migrate: applies the migrations and exits 0', async () => {
     const r = await cli('migrate');
@@ -84,7 +68,7 @@ describe('CLI (server/cli.ts)', function () {
       assert.ok(await s.auth.verifyCredentials(email, password), 'the password works');
     };
     if (databaseKind === 'postgres') await check(t.services);
-    else await withEmbedded(check);
+    else await withEmbedded(dataDir, check);
   });
 
   it('token:create prints the token alone on its last line and it works as a bearer token; token:list and token:revoke', async () => {
@@ -101,7 +85,7 @@ describe('CLI (server/cli.ts)', function () {
       await supertest(app).get('/api/v1/cases').set('Authorization', `Bearer ${token.slice(0, -2)}xx`).expect(401);
     };
     if (databaseKind === 'postgres') await check(t.app);
-    else await withEmbedded((_s, app) => check(app));
+    else await withEmbedded(dataDir, (_s, app) => check(app));
 
     // token:list shows it (never the secret); token:revoke stops it at once; a second revoke and a bad id are refused.
     const listed = await cli('token:list', '--email', email);
@@ -117,7 +101,7 @@ describe('CLI (server/cli.ts)', function () {
       await supertest(app).get('/api/v1/cases').set('Authorization', `Bearer ${token}`).expect(401);
     };
     if (databaseKind === 'postgres') await refused(t.app);
-    else await withEmbedded((_s, app) => refused(app));
+    else await withEmbedded(dataDir, (_s, app) => refused(app));
     const again = await cli('token:revoke', '--id', id);
     assert.equal(again.code, 1, show(again));
     assert.match(again.stderr, /No API token/);

@@ -2,6 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createApp } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
+import { openDatabase } from '../../server/platform/db.js';
+import { createLogger } from '../../server/platform/logger.js';
+import { createServices, type Services } from '../../server/services.js';
 
 /** How `npm run cli -- …` ended: its exit code and what it wrote. */
 export interface CliRun {
@@ -44,3 +49,20 @@ export function runCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRu
 
 /** A run, for an assertion's message. */
 export const showRun = (r: CliRun) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+
+/**
+ * Runs `fn` with services (and an app) on a CLI's embedded data directory,
+ * to look at what the CLI wrote. Only while no CLI process runs: the
+ * embedded database is one process's at a time.
+ */
+export async function withEmbedded<T>(dataDir: string, fn: (s: Services, app: ReturnType<typeof createApp>) => Promise<T>): Promise<T> {
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const database = await openDatabase(config);
+  const services = createServices({ config, db: database.knex, logger: createLogger(config) });
+  try {
+    return await fn(services, createApp(services));
+  } finally {
+    services.mail.transport.close();
+    await database.close();
+  }
+}
