@@ -51,13 +51,16 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'user:create': {
-    usage: 'user:create --email E --role agent|editor|manager|admin --password P [--name N]',
-    options: { email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+    usage:
+      'user:create --email E --role agent|editor|manager|admin --password P [--name N] [--sees-protected]\n' +
+      '                               --sees-protected: may see residents with protected identity (admins too need it)',
+    options: { email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, 'sees-protected': { type: 'boolean' } },
     async run(s, v) {
       await migrateLatest(s.db);
       const email = String(v.email ?? '');
       const user = await s.auth.createUser({ email, role: v.role, password: v.password, name: v.name ?? email.split('@')[0] ?? email });
-      return `created ${user.role} ${user.email} (id ${user.id})`;
+      if (v['sees-protected'] === true) await s.protectedIdentity.setPermission(user.id, 'true');
+      return `created ${user.role} ${user.email} (id ${user.id})${v['sees-protected'] === true ? ', sees protected identities' : ''}`;
     },
   },
   'token:create': {

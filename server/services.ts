@@ -61,6 +61,8 @@ import { createAccessLogStore } from './privacy/access-log-store.js';
 import { createAccessLogSearch } from './privacy/access-log-search.js';
 import { createSubjectExport } from './privacy/subject-export.js';
 import { createSubjectExportStore } from './privacy/subject-export-store.js';
+import { createProtectedIdentity } from './privacy/protected-identity.js';
+import { createProtectedIdentityStore } from './privacy/protected-identity-store.js';
 
 /**
  * The composition root: builds every store and service once from the config
@@ -113,6 +115,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
 
   const hours = parseOpeningHours({ hours: config.calendar.openingHours, closedOn: config.calendar.closedOn, timeZone: config.calendar.timeZone });
   const change = createCaseChanger({ db, cases: caseStore, mail: mailStore, bus, workingTime, surveys });
+  const protectedIdentity = createProtectedIdentity({ store: createProtectedIdentityStore(db), cases: caseStore, change, accessLog });
   const open = createCaseOpener({ db, cases: caseStore, mail: mailStore, bus, residents: residentStore, workingTime, surveys });
   const callbacks = createCallbackService({ config, cases: caseStore, callbacks: createCallbackStore(db), hours, open, change, composer, topics: organisation, references });
   const contacts = createContactService({ open, callbacks, topics: organisation, organisation: organisationStore, references, composer, mail: mailStore });
@@ -129,7 +132,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const faqFeedback = createFaqFeedbackService({ store: createFaqFeedbackStore(db) });
   const faqDeflection = createFaqDeflectionService({ store: createFaqDeflectionStore(db), logger });
   const reports = createReportService({ store: createReportStore(db), workingTime, timeZone: config.calendar.timeZone, stats: config.stats, survey: surveys, surveyEnabled: config.survey.enabled });
-  const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live });
+  const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live, protectedIdentity });
 
   return {
     config,
@@ -141,6 +144,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     accessLog,
     accessLogSearch: createAccessLogSearch({ store: accessLog.store, timeZone: config.calendar.timeZone }),
     subjectExport: createSubjectExport({ store: createSubjectExportStore(db), attachments, views, timeZone: config.calendar.timeZone }),
+    protectedIdentity,
     organisation,
     attachments,
     cases,

@@ -74,6 +74,7 @@ export function adminRoutes(s: Services): RouteDef[] {
       await auth.setRole(id, role as (typeof ROLES)[number]);
     }),
     post('/admin/users/:id/extension', 'users', 'extension', (req) => auth.setPhoneExtension(idParam(req), req.body?.phone_extension)),
+    post('/admin/users/:id/protected', 'users', 'protected', (req) => s.protectedIdentity.setPermission(idParam(req), req.body?.sees_protected)),
     post('/admin/users/:id/active', 'users', 'active', async (req) => {
       const id = idParam(req);
       if (id === req.ctx.user!.id) throw new AppError('You cannot deactivate your own account', 409, 'own_account');

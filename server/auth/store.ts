@@ -7,6 +7,8 @@ export interface UserRow extends AuthUser {
   created_at: Date;
   /** The telephony platform's extension for this user (digits), if any. */
   phone_extension?: string | null;
+  /** May see the name and contact details of residents with protected identity (granted on /admin/users). */
+  sees_protected?: boolean;
 }
 
 export interface SessionRow {
@@ -18,7 +20,7 @@ export interface SessionRow {
   expires_at: Date;
 }
 
-const USER_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'created_at', 'phone_extension'] as const;
+const USER_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'created_at', 'phone_extension', 'sees_protected'] as const;
 
 export function createAuthStore(db: Knex) {
   return {

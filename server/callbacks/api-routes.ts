@@ -4,6 +4,8 @@ import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CallbackRow } from './store.js';
 import { referenceParam } from '../cases/reference.js';
+import { accessorOf } from '../privacy/access-log.js';
+import { isProtected } from '../privacy/protected-identity.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -52,8 +54,14 @@ export function callbackApiRoutes(s: Services): RouteDef[] {
       path: '/api/v1/callbacks',
       access: 'agent',
       summary: 'Pending callbacks, the first due first',
-      handler: async (_req, res) => {
-        res.json({ items: (await callbacks.listPending(200)).map(toApiCallback) });
+      handler: async (req, res) => {
+        const items = [];
+        for (const cb of await callbacks.listPending(200)) {
+          // Protected identity: the number only for those allowed (each showing logged), else null to be called by one of them.
+          const access = await s.protectedIdentity.contactAccess(accessorOf(req), { id: cb.case_id, reference: cb.reference, resident_protected: cb.resident_protected }, 'api');
+          items.push({ ...toApiCallback(cb), ...(access.shown ? {} : { phone: null }), protectedIdentity: access.protected });
+        }
+        res.json({ items });
       },
     },
     {
@@ -66,7 +74,8 @@ export function callbackApiRoutes(s: Services): RouteDef[] {
         await callbacks.recordAttempt(ref, req.ctx.user!, req.body);
         const view = await cases.getForAgent(ref);
         const cb = await callbacks.forCase(view.case.id);
-        res.status(201).json({ case: toApiCase(view.case), callback: cb ? toApiCallback(cb) : null });
+        const hidden = isProtected(view.case);
+        res.status(201).json({ case: toApiCase(view.case), callback: cb ? { ...toApiCallback(cb), ...(hidden ? { phone: null } : {}) } : null });
       },
     },
   ];

@@ -36,6 +36,8 @@ export interface CallbackAttemptRow {
 export interface OpenCallbackRow extends CallbackRow {
   reference: string;
   resident_name: string;
+  /** Protected identity: the number is for those allowed to see it. */
+  resident_protected: boolean;
   category_name_sv: string;
   category_name_en: string;
   assignee_id: number | null;
@@ -87,7 +89,7 @@ export function createCallbackStore(db: Knex) {
         .where('cb.status', 'pending')
         .orderBy([{ column: 'cb.next_attempt_at' }, { column: 'cb.id' }])
         .limit(limit)
-        .select('cb.*', 'c.reference', 'r.name as resident_name', 'cat.name_sv as category_name_sv', 'cat.name_en as category_name_en', 'c.assignee_id', 'u.name as assignee_name');
+        .select('cb.*', 'c.reference', 'r.name as resident_name', 'r.protected_identity as resident_protected', 'cat.name_sv as category_name_sv', 'cat.name_en as category_name_en', 'c.assignee_id', 'u.name as assignee_name');
     },
 
     /** A caller's callbacks, newest first, matched by number however it was written. */

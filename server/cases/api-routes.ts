@@ -4,7 +4,9 @@ import type { RouteDef } from '../platform/routing.js';
 import type { Services } from '../services.js';
 import type { CaseRow, QueueRow } from './store.js';
 import { referenceParam } from './reference.js';
+import type { Request } from 'express';
 import { accessorOf } from '../privacy/access-log.js';
+import { isProtected, payloadWithoutContact } from '../privacy/protected-identity.js';
 
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -21,11 +23,15 @@ export function toApiQueueItem(r: QueueRow) {
     updatedAt: iso(r.updated_at),
     assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name } : null,
     department: r.department_name,
-    residentName: maskPersonnummer(r.resident_name),
+    // Protected identity: never the name in a list, whoever asks (GET /api/v1/cases/{reference} has it for those allowed, logged).
+    residentName: r.resident_protected ? null : maskPersonnummer(r.resident_name),
+    protectedIdentity: r.resident_protected === true,
   };
 }
 
-export function toApiCase(c: CaseRow & Record<string, unknown>) {
+/** `showProtected`: the reader may see a protected resident's details (and the showing has been logged). */
+export function toApiCase(c: CaseRow & Record<string, unknown>, opts: { showProtected?: boolean } = {}) {
+  const hide = isProtected(c) && !opts.showProtected;
   return {
     reference: c.reference,
     status: c.status,
@@ -41,8 +47,10 @@ export function toApiCase(c: CaseRow & Record<string, unknown>) {
     resolvedAtFirstContact: c.resolved_at_first_contact,
     assignee: c.assignee_id ? { id: c.assignee_id, name: (c.assignee_name as string | null) ?? null } : null,
     department: c.department_slug ? { slug: c.department_slug as string, name: c.department_name as string } : null,
-    resident: { name: c.resident_name as string, email: (c.resident_email as string | null) ?? null, phone: (c.resident_phone as string | null) ?? null },
-    personnummer: c.personnummer ?? null,
+    resident: hide
+      ? { name: null, email: null, phone: null, protectedIdentity: true }
+      : { name: c.resident_name as string, email: (c.resident_email as string | null) ?? null, phone: (c.resident_phone as string | null) ?? null, protectedIdentity: isProtected(c) },
+    personnummer: hide ? null : (c.personnummer ?? null),
   };
 }
 
@@ -52,10 +60,12 @@ export function caseApiRoutes(s: Services): RouteDef[] {
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
 
-  const detail = async (ref: string) => {
+  const detail = async (req: Request, ref: string) => {
     const view = await cases.getForAgent(ref);
+    const access = await s.protectedIdentity.contactAccess(accessorOf(req), view.case, 'api');
+    const hide = !access.shown;
     return {
-      ...toApiCase(view.case),
+      ...toApiCase(view.case, { showProtected: access.shown }),
       messages: view.timeline
         .filter((e) => e.message_id)
         .map((e) => ({
@@ -74,7 +84,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
         type: e.type,
         actor: e.actor_type === 'user' ? { type: 'user', id: e.actor_id, name: e.actor_name } : { type: e.actor_type },
         internal: e.internal,
-        payload: e.payload,
+        payload: hide ? payloadWithoutContact(e.payload) : e.payload,
         createdAt: iso(e.created_at),
       })),
     };
@@ -114,7 +124,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       summary: 'A case with its messages and events',
       handler: async (req, res) => {
         const ref = referenceParam(req);
-        const body = await detail(ref);
+        const body = await detail(req, ref);
         await s.accessLog.record(accessorOf(req), 'case.view', { caseReference: ref });
         res.json(body);
       },
@@ -127,7 +137,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const ref = referenceParam(req);
         await cases.update(ref, req.ctx.user!, req.body ?? {});
-        res.json(await detail(ref));
+        res.json(await detail(req, ref));
       },
     },
     {
@@ -138,7 +148,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const ref = referenceParam(req);
         await cases.reply(ref, req.ctx.user!, req.body ?? {});
-        res.status(201).json(await detail(ref));
+        res.status(201).json(await detail(req, ref));
       },
     },
     {
@@ -149,7 +159,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const ref = referenceParam(req);
         await cases.addNote(ref, req.ctx.user!, req.body ?? {});
-        res.status(201).json(await detail(ref));
+        res.status(201).json(await detail(req, ref));
       },
     },
     {
@@ -160,7 +170,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const ref = referenceParam(req);
         await cases.forward(ref, req.ctx.user!, req.body ?? {});
-        res.json(await detail(ref));
+        res.json(await detail(req, ref));
       },
     },
     {

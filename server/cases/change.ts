@@ -59,10 +59,19 @@ function changeContext(trx: Knex.Transaction, current: CaseRow, deps: ChangeDeps
       return w.updated;
     },
     async queueMail(m) {
-      await deps.mail.enqueue(trx, m);
+      if ((await deps.mail.enqueue(trx, m)) === 'withheld') {
+        // Protected identity: said on the timeline (staff only), so nobody wonders why no mail went.
+        w.events.push(await deps.cases.insertEvent(trx, current.id, withheldEvent(m.kind)));
+        return;
+      }
       w.mailQueued = true;
     },
   };
+}
+
+/** The timeline's note that an automatic mail was not sent because the resident has protected identity. */
+export function withheldEvent(kind: string): NewCaseEvent {
+  return { type: 'mail.withheld', actorType: 'system', internal: true, payload: { kind, reason: 'protected_identity' } };
 }
 
 async function afterWrites(tx: ChangeContext, deps: ChangeDeps, w: Written): Promise<void> {

@@ -16,9 +16,10 @@ import { CALLBACK_RESULTS } from '../callbacks/store.js';
 import { referenceParam } from './reference.js';
 import { agentFaqPanel } from '../faq/agent-panel.js';
 import { accessorOf } from '../privacy/access-log.js';
+import { protectedCaseView } from '../privacy/protected-view.js';
 
 
-type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback';
+type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback' | 'identity';
 
 /** Where each action's fields sit on the case page, for the error summary's links. */
 const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
@@ -28,6 +29,7 @@ const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
   assign: { assigneeId: 'f-assignee' },
   forward: { department: 'f-department', note: 'f-note' },
   callback: { result: 'f-callback-result-reached', note: 'f-callback-note', resolve: 'f-callback-resolve' },
+  identity: { confirm: 'f-identity-confirm' },
 };
 const SECTION_IDS: Record<CaseAction, string> = {
   reply: 'reply-title',
@@ -36,6 +38,7 @@ const SECTION_IDS: Record<CaseAction, string> = {
   assign: 'assign-title',
   forward: 'forward-title',
   callback: 'callback-title',
+  identity: 'identity-title',
 };
 
 /** The failed action, summarised at the top of the page with links to what to fix. */
@@ -63,10 +66,12 @@ export function caseRoutes(s: Services): RouteDef[] {
       organisation.listDepartments({ activeOnly: true }),
       s.mail.store.listForCase(ref, { undeliveredOnly: true }),
     ]);
-    const callback = await s.callbacks.forCase(view.case.id);
+    // Protected identity: the resident's details only to those allowed (logged), apart from the live-updated panel.
+    const pv = await protectedCaseView(s.protectedIdentity, accessorOf(req), { case: view.case, callback: await s.callbacks.forCase(view.case.id), undeliveredMail }, lang);
+    const callback = pv.callback;
     const byMessage = new Map<number, typeof view.attachments>();
     for (const a of view.attachments) if (a.message_id) byMessage.set(a.message_id, [...(byMessage.get(a.message_id) ?? []), a]);
-    const c = view.case;
+    const c = pv.case;
     // Remote images in mail only when the agent asks (they tell the sender the mail was read).
     const remoteImages = req.query.bilder === '1';
     if (remoteImages) res.setHeader('Content-Security-Policy', String(res.getHeader('Content-Security-Policy') ?? '').replace("img-src 'self' data:", "img-src 'self' data: https:"));
@@ -83,11 +88,12 @@ export function caseRoutes(s: Services): RouteDef[] {
       title: `${c.reference} – ${maskPersonnummer(c.subject)}`,
       c,
       categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv,
-      timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang, { remoteImages }), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
+      timeline: view.timeline.map((e) => ({ ...e, ...describeEvent(e, lang, { remoteImages, hideContact: !pv.access.shown }), files: e.message_id ? (byMessage.get(e.message_id) ?? []) : [] })),
+      protection: { ...pv.access, contact: pv.contact },
       remoteImages,
       users: users.map((u) => ({ ...u, selected: u.id === c.assignee_id })),
       departments,
-      undeliveredMail,
+      undeliveredMail: pv.undeliveredMail,
       transitions: allowedTransitions(c.status as CaseStatus),
       replyStatuses: (['waiting', 'open', 'resolved'] as const).filter((st) => st === c.status || allowedTransitions(c.status as CaseStatus).includes(st)),
       isClosed: c.status === 'closed',
@@ -111,7 +117,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       const ref = referenceParam(req);
       try {
         await run(ref, req);
-        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' ? SECTION_IDS.callback : 'actions';
+        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' || name === 'identity' ? SECTION_IDS[name] : 'actions';
         res.redirect(303, `/agent/cases/${ref}?klart=${name}#${anchor}`);
       } catch (err) {
         if (err instanceof AppError && (err.status === 400 || err.status === 409)) {
@@ -208,6 +214,7 @@ export function caseRoutes(s: Services): RouteDef[] {
     ),
     action('forward', (ref, req) => cases.forward(ref, req.ctx.user!, req.body)),
     action('callback', (ref, req) => s.callbacks.recordAttempt(ref, req.ctx.user!, req.body)),
+    action('identity', (ref, req) => s.protectedIdentity.mark(ref, req.ctx.user!, req.body)),
     {
       method: 'get',
       path: '/agent/attachments/:publicId',

@@ -95,6 +95,8 @@ export interface QueueRow {
   assignee_name: string | null;
   department_name: string | null;
   resident_name: string;
+  /** Protected identity (skyddad identitet): the name and contact details are shown only to those allowed. */
+  resident_protected: boolean;
   /** Set when the case is a callback. */
   callback_status: string | null;
   callback_due_at: Date | null;
@@ -123,6 +125,7 @@ const NAMES = [
   'cat.name_sv as category_name_sv',
   'cat.name_en as category_name_en',
   'r.name as resident_name',
+  'r.protected_identity as resident_protected',
   'u.name as assignee_name',
   'd.name as department_name',
 ] as const;
@@ -461,11 +464,24 @@ async function insertNewCases(conn: Knex, items: NewCaseRow[]): Promise<Inserted
        INSERT INTO messages (case_id, event_id, kind, channel, body)
        SELECT e.case_id, e.id, 'resident', i.channel, i.body FROM e JOIN c ON c.id = e.case_id JOIN input i ON i.ref = c.reference
        RETURNING id, case_id),
+     -- Protected identity (skyddad identitet): no automatic receipt to the resident, a note on the timeline instead.
+     -- Reads residents as before this statement; the upsert above never changes the flag.
+     withheld AS (
+       SELECT i.ref FROM input i
+       WHERE i.ack_to IS NOT NULL AND i.ack_auto_submitted IS NOT NULL
+         AND EXISTS (SELECT 1 FROM residents x WHERE x.protected_identity
+                     AND (x.id = i.resident_id OR lower(x.email) = lower(i.email) OR lower(x.email) = lower(i.ack_to)))),
      o AS (
        INSERT INTO mail_outbox (case_id, kind, to_address, subject, text_body, message_id, html_body, in_reply_to, references_header, auto_submitted)
        SELECT c.id, i.ack_kind, i.ack_to, i.ack_subject, i.ack_text, i.ack_message_id, i.ack_html, i.ack_in_reply_to, i.ack_references, i.ack_auto_submitted
        FROM c JOIN input i ON i.ref = c.reference
-       WHERE i.ack_to IS NOT NULL)
+       WHERE i.ack_to IS NOT NULL AND i.ref NOT IN (SELECT ref FROM withheld)),
+     -- Reads e, so the note comes after case.created.
+     w AS (
+       INSERT INTO case_events (case_id, type, actor_type, payload, internal)
+       SELECT e.case_id, 'mail.withheld', 'system', jsonb_build_object('kind', i.ack_kind, 'reason', 'protected_identity'), true
+       FROM e JOIN c ON c.id = e.case_id JOIN input i ON i.ref = c.reference
+       WHERE i.ref IN (SELECT ref FROM withheld))
      SELECT c.reference, c.id AS case_id, c.created_at, e.id AS event_id, e.created_at AS event_created_at, m.id AS message_id
      FROM c JOIN e ON e.case_id = c.id JOIN m ON m.case_id = c.id`,
     [JSON.stringify(input)],

@@ -20,7 +20,11 @@ function mailHtml(stored: string | null, allowRemoteImages: boolean): { html: st
   return stored ? sanitizeMailHtml(stored, { allowRemoteImages }) : { html: null, hasRemoteImages: false };
 }
 
-export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages?: boolean } = {}): TimelineEntry {
+/**
+ * `hideContact`: the resident has protected identity and the reader may not
+ * see their contact details, so a number an event names is left out.
+ */
+export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages?: boolean; hideContact?: boolean } = {}): TimelineEntry {
   const p = e.payload ?? {};
   const actor = e.actor_type === 'resident' ? translate(lang, 'timeline.actor.resident') : (e.actor_name ?? translate(lang, 'timeline.actor.system'));
   const status = (v: unknown) => translate(lang, `status.${String(v)}`);
@@ -43,7 +47,7 @@ export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages
       break;
     case 'callback.requested':
       Object.assign(vars, {
-        phone: p.phone ?? '',
+        phone: opts.hideContact ? translate(lang, 'agent.protected.label') : (p.phone ?? ''),
         window: formatWindow(p.windowStart, p.windowEnd, lang),
         source: translate(lang, `callbacks.source.${String(p.source ?? 'web')}`),
       });

@@ -32,7 +32,7 @@ export function roomOf(a: Audience): string {
 }
 
 /** Events that change what the details panel (agent) or the status line (resident) shows. */
-const CHANGES_DETAILS = new Set(['status.changed', 'assignment.changed', 'case.forwarded']);
+const CHANGES_DETAILS = new Set(['status.changed', 'assignment.changed', 'case.forwarded', 'identity.protected', 'identity.unprotected']);
 
 /** Everything a batch of events needs from the database, fetched once before anything is sent. */
 export interface PreparedBatch {
@@ -105,7 +105,9 @@ export function createLiveRenderer(deps: { views: Views; cases: Pick<CaseStore, 
         case 'case': {
           if (a.caseId !== e.case_id) return undefined;
           const files = e.message_id !== null ? (batch.files.get(e.case_id) ?? []).filter((f) => f.message_id === e.message_id) : [];
-          const entry = views.partial('timeline-entry', { ...e, ...describeEvent(e, lang), files, lang });
+          // A room is shared by everyone on the case, so a protected resident's details never ride a push (the page shows them, logged, to those allowed).
+          const hideContact = batch.rows.get(e.case_id)?.resident_protected === true;
+          const entry = views.partial('timeline-entry', { ...e, ...describeEvent(e, lang, { hideContact }), files, lang });
           const c = CHANGES_DETAILS.has(e.type) ? batch.summaries.get(e.case_id) : undefined;
           const details = c ? views.partial('case-details', { c, categoryName: lang === 'en' ? c.category_name_en : c.category_name_sv, lang }) : null;
           return { scope: 'case', ...base, entry, details, actorId: e.actor_id, kind: e.message_kind };

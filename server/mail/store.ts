@@ -56,10 +56,38 @@ export interface ThreadIds {
   parent: string | null;
 }
 
+/** Automatic mails that go to staff, not to the resident: never held back for protected identity. */
+const STAFF_KINDS = new Set(['handover']);
+
+/**
+ * Protected identity stops every automatic mail to the resident (receipts,
+ * surveys, notices); a reply an agent writes (no Auto-Submitted) still goes.
+ */
+export function isResidentAutomatic(mail: Pick<NewOutboxMail, 'kind' | 'auto_submitted'>): boolean {
+  return Boolean(mail.auto_submitted) && !STAFF_KINDS.has(mail.kind);
+}
+
+/** Whether the address is a protected resident's, or the case's resident is protected. */
+async function protectedRecipient(trx: Knex.Transaction, caseId: number | null, to: string): Promise<boolean> {
+  const { rows } = await trx.raw<{ rows: unknown[] }>(
+    `SELECT 1 FROM residents r
+     WHERE r.protected_identity
+       AND (lower(r.email) = lower(?) OR r.id = (SELECT c.resident_id FROM cases c WHERE c.id = ?))
+     LIMIT 1`,
+    [to, caseId],
+  );
+  return rows.length > 0;
+}
+
 export function createMailStore(db: Knex) {
   return {
-    /** Written inside the case's transaction: the mail exists only if the change committed. */
-    async enqueue(trx: Knex.Transaction, mail: NewOutboxMail): Promise<void> {
+    /**
+     * Written inside the case's transaction: the mail exists only if the change
+     * committed. An automatic mail to a resident with protected identity is
+     * not written at all ('withheld'); the flag is read on the same transaction.
+     */
+    async enqueue(trx: Knex.Transaction, mail: NewOutboxMail): Promise<'queued' | 'withheld'> {
+      if (isResidentAutomatic(mail) && (await protectedRecipient(trx, mail.case_id, mail.to_address))) return 'withheld';
       await trx('mail_outbox').insert({
         ...mail,
         html_body: mail.html_body ?? null,
@@ -67,6 +95,7 @@ export function createMailStore(db: Knex) {
         references_header: mail.references_header ?? null,
         auto_submitted: mail.auto_submitted ?? null,
       });
+      return 'queued';
     },
 
     /**

@@ -36,7 +36,8 @@ const caseSummary = z.object({
   updatedAt: z.iso.datetime(),
   assignee: z.object({ id: z.number().int(), name: z.string() }).nullable(),
   department: z.string().nullable(),
-  residentName: z.string().meta({ description: 'Masked as the subject is.' }),
+  residentName: z.string().nullable().meta({ description: 'Masked as the subject is. Null for a resident with protected identity (skyddad identitet), in every list.' }),
+  protectedIdentity: z.boolean().meta({ description: 'The resident has protected identity: no name here, and no automatic e-mail goes to them' }),
 });
 
 const caseDetail = z.object({
@@ -54,7 +55,17 @@ const caseDetail = z.object({
   resolvedAtFirstContact: z.boolean().nullable(),
   assignee: z.object({ id: z.number().int(), name: z.string().nullable() }).nullable(),
   department: z.object({ slug: z.string(), name: z.string() }).nullable(),
-  resident: z.object({ name: z.string(), email: z.string().nullable(), phone: z.string().nullable() }),
+  resident: z
+    .object({
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      phone: z.string().nullable(),
+      protectedIdentity: z.boolean(),
+    })
+    .meta({
+      description:
+        'With protected identity (skyddad identitet), name, email and phone are null (and personnummer too, and contact details in event payloads are left out) unless the user may see protected identities; each answer that shows them is written to the access log.',
+    }),
   personnummer: z.string().nullable().meta({ description: 'Given with a topic that asks for one: twelve digits, YYYYMMDDNNNN. Only this answer carries it.', example: '191212121212' }),
   messages: z.array(
     z.object({

@@ -17,7 +17,7 @@ const PAGE = '/agent/registerutdrag';
 export function subjectExportRoutes(s: Services): RouteDef[] {
   const { subjectExport, accessLog } = s;
 
-  function form(req: Request, res: Response, status: number, extra: { errors?: Record<string, string>; errorList?: { href: string; message: string }[]; notFound?: string } = {}) {
+  function form(req: Request, res: Response, status: number, extra: { errors?: Record<string, string>; errorList?: { href: string; message: string }[]; notFound?: string; refused?: string } = {}) {
     const lang = req.ctx.lang;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const value = (k: string) => (typeof body[k] === 'string' ? body[k] : '');
@@ -28,6 +28,7 @@ export function subjectExportRoutes(s: Services): RouteDef[] {
       errors: extra.errors ?? {},
       errorList: extra.errorList ?? [],
       notFound: extra.notFound,
+      refused: extra.refused,
     });
   }
 
@@ -56,6 +57,11 @@ export function subjectExportRoutes(s: Services): RouteDef[] {
         }
         const target = describeSubject(subject);
         const exp = await subjectExport.prepare(subject);
+        // Protected identity: the export would show the person's contact details, so only a permitted user may take it out.
+        if (exp?.protectedIdentity && !(await s.protectedIdentity.seesProtected(req.ctx.user!.id))) {
+          await accessLog.record(accessorOf(req), 'subject.export', { target, detail: { found: true, refused: 'protected_identity' } });
+          return form(req, res, 403, { refused: translate(lang, 'subject_export.protected') });
+        }
         // A search that found nothing still looked for a person: it is recorded too.
         await accessLog.record(accessorOf(req), 'subject.export', {
           target,

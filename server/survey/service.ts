@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { CaseResolvedHook, ChangeContext } from '../cases/change.js';
+import { withheldEvent } from '../cases/change.js';
 import type { CaseRow } from '../cases/store.js';
 import type { Config } from '../config.js';
 import type { MailComposer } from '../mail/compose.js';
@@ -66,6 +67,11 @@ export function createSurveyService(deps: SurveyServiceDeps) {
     const address = await store.residentAddress(tx.trx, c.resident_id);
     // No address, or one that bounces: nowhere to send it.
     if (!address?.email || address.failing || ours.has(address.email.toLowerCase())) return;
+    // Protected identity: no invitation at all (not counted as one either), and the timeline says why.
+    if (address.protected) {
+      await tx.event(withheldEvent('survey'));
+      return;
+    }
     const token = randomBytes(32).toString('base64url');
     const language = isLanguage(c.language) ? c.language : 'sv';
     const written = await store.insertOnce(tx.trx, {

@@ -46,9 +46,11 @@ const num = (v: unknown) => Number(v ?? 0);
 export function createSurveyStore(db: Knex) {
   return {
     /** The resident's address, and whether mail to it is known not to arrive. On the resolving change's transaction. */
-    async residentAddress(trx: Knex.Transaction, residentId: number): Promise<{ email: string | null; failing: boolean } | undefined> {
-      const row = await trx('residents').where({ id: residentId }).first<{ email: string | null; email_failing_at: Date | null } | undefined>('email', 'email_failing_at');
-      return row && { email: row.email, failing: row.email_failing_at !== null };
+    async residentAddress(trx: Knex.Transaction, residentId: number): Promise<{ email: string | null; failing: boolean; protected: boolean } | undefined> {
+      const row = await trx('residents')
+        .where({ id: residentId })
+        .first<{ email: string | null; email_failing_at: Date | null; protected_identity: boolean } | undefined>('email', 'email_failing_at', 'protected_identity');
+      return row && { email: row.email, failing: row.email_failing_at !== null, protected: row.protected_identity === true };
     },
 
     /** Writes the invitation unless the case has one already; true when this call wrote it. */

@@ -101,7 +101,8 @@ const receiptSchema = z.object({
 
 const callSchema = z.object({
   callId: z.string(),
-  caller: z.string().nullable().meta({ description: 'null: a hidden number' }),
+  caller: z.string().nullable().meta({ description: 'null: a hidden number, or a number of a resident with protected identity (callerProtected)' }),
+  callerProtected: z.boolean().meta({ description: 'The number belongs to a resident with protected identity (skyddad identitet): it is never listed' }),
   queue: z.string().nullable(),
   state: z.enum(['offered', 'answered', 'ended']),
   outcome: z.enum(CALL_OUTCOMES).nullable(),

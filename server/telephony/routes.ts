@@ -13,7 +13,9 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 export function toApiCall(c: CallLogRow & { waitSeconds: number | null; talkSeconds: number | null }) {
   return {
     callId: c.call_id,
-    caller: c.caller,
+    // Protected identity: a list shows nobody the number (the case page shows it, logged, to those allowed).
+    caller: c.caller_protected ? null : c.caller,
+    callerProtected: c.caller_protected === true,
     queue: c.queue,
     state: c.state,
     outcome: c.outcome,

@@ -8,6 +8,7 @@ import type { LiveHub } from '../live/hub.js';
 import { ValidationError } from '../platform/errors.js';
 import type { Language } from '../platform/i18n.js';
 import type { Logger } from '../platform/logger.js';
+import type { ProtectedIdentity } from '../privacy/protected-identity.js';
 import type { Views } from '../platform/views.js';
 import { callEventSchema, MISSED_OUTCOMES, parseCallEvents, type CallEvent, type CallOutcome } from './schemas.js';
 import type { CallEventRow, CallLogRow, CallPatch, CallRow, CallState, CallStore } from './store.js';
@@ -129,8 +130,9 @@ export function createTelephonyService(deps: {
   callbackStore: Pick<CallbackStore, 'byPhone' | 'findByCallId'>;
   callbacks: Pick<CallbackService, 'forMissedCall'>;
   live: Pick<LiveHub, 'pushToUser' | 'boardChanged'>;
+  protectedIdentity: Pick<ProtectedIdentity, 'callerAccess'>;
 }) {
-  const { config, db, logger, views, calls, cases, callbackStore, callbacks, live } = deps;
+  const { config, db, logger, views, calls, cases, callbackStore, callbacks, live, protectedIdentity } = deps;
 
   async function resolveAgent(trx: Knex.Transaction, p: CallProjection): Promise<number | null> {
     if (p.agent) {
@@ -168,14 +170,18 @@ export function createTelephonyService(deps: {
       : [[], []];
     // A call id is the platform's text: the card's element id is derived from it, never made of it.
     const cardId = `call-${createHash('sha256').update(a.callId).digest('hex').slice(0, 16)}`;
+    // Protected identity: the number is not shown to an agent without the permission (and a showing to one with it is logged).
+    const access = await protectedIdentity.callerAccess(a.agentId, a.caller, earlierCases);
+    const caller = access.shown ? a.caller : null;
     live.pushToUser(a.agentId, 'caller', (lang: Language) => ({
       callId: a.callId,
-      caller: a.caller ?? '',
+      caller: caller ?? '',
       html: views.partial('caller-card', {
         lang,
         cardId,
         callId: a.callId,
-        caller: a.caller,
+        caller,
+        protectedCaller: access.protected && !access.shown,
         queue: a.queue,
         answeredAt: a.answeredAt,
         cases: earlierCases,

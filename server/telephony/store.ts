@@ -34,6 +34,8 @@ export interface CallEventRow {
 export interface CallLogRow extends CallRow {
   agent_name: string | null;
   callback_reference: string | null;
+  /** The number is a protected resident's (skyddad identitet): the log never shows it. */
+  caller_protected: boolean;
 }
 
 export type CallPatch = Partial<Pick<CallRow, 'caller' | 'queue' | 'state' | 'outcome' | 'offered_at' | 'answered_at' | 'ended_at' | 'agent_id' | 'extension'>>;
@@ -120,7 +122,7 @@ export function createCallStore(db: Knex) {
           { column: 'c.id', order: 'desc' },
         ])
         .limit(opts.limit)
-        .select('c.*', 'u.name as agent_name', 'k.reference as callback_reference');
+        .select('c.*', 'u.name as agent_name', 'k.reference as callback_reference', db.raw('EXISTS (SELECT 1 FROM residents r WHERE r.protected_identity AND r.phone_key = sc_phone_key(c.caller)) AS caller_protected'));
       if (opts.before) q.whereRaw('(c.offered_at, c.id) < (?, ?)', [opts.before.offeredAt, opts.before.id]);
       return q;
     },

@@ -143,7 +143,8 @@ describe('API: the case lifecycle as an agent', () => {
       for (let i = 1; i < times.length; i++) assert.ok(times[i - 1] <= times[i], 'oldest first');
 
       const item = res.body.items.find((i: Json) => i.reference === phoneRef);
-      assert.deepEqual(Object.keys(item).sort(), ['assignee', 'category', 'channel', 'createdAt', 'department', 'reference', 'residentName', 'status', 'subject', 'updatedAt']);
+      assert.deepEqual(Object.keys(item).sort(), ['assignee', 'category', 'channel', 'createdAt', 'department', 'protectedIdentity', 'reference', 'residentName', 'status', 'subject', 'updatedAt']);
+      assert.equal(item.protectedIdentity, false);
       assert.equal(item.channel, 'phone');
       assert.equal(item.category, 'forskoleplats');
       assert.equal(item.status, 'new');
@@ -260,7 +261,7 @@ describe('API: the case lifecycle as an agent', () => {
       assert.equal(b.status, 'waiting');
       assert.equal(b.channel, 'api');
       assert.equal(b.category, 'bygglov');
-      assert.deepEqual(b.resident, { name: 'Sara Öberg', email, phone: null });
+      assert.deepEqual(b.resident, { name: 'Sara Öberg', email, phone: null, protectedIdentity: false });
       assert.deepEqual(
         b.messages.map((m: Json) => [m.kind, m.internal, m.body]),
         [

@@ -223,6 +223,28 @@ describe('data-subject export (registerutdrag)', function () {
     assert.equal(await lastLogId(), before, 'nothing recorded');
   });
 
+  it('a protected identity: a manager without the permission gets no file (403, recorded as refused); one with it gets the file', async () => {
+    const tagged = `skyddad.${tag}@example.com`;
+    await webCase({ name: 'Sam Skyddad', email: tagged, phone: '' }, 'Skyddad fråga', []);
+    await t.db('residents').whereRaw('lower(email) = ?', [tagged]).update({ protected_identity: true });
+    const before = await lastLogId();
+    const refused = await submit(manager, { email: tagged });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers['content-disposition'], undefined, 'no file');
+    assert.match(String(refused.body), /role="alert" id="subject-export-refused">Uppgifterna gäller en person med skyddad identitet/);
+    assert.doesNotMatch(String(refused.body), /Sam Skyddad/);
+    const [row, ...more] = await t.db('access_log').where('id', '>', before);
+    assert.equal(more.length, 0);
+    const detail = typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail;
+    assert.deepEqual([row.action, row.target, detail.refused], ['subject.export', tagged, 'protected_identity']);
+
+    const permitted = await t.loginAs('manager', 'Behörig Chef');
+    await t.db('users').where({ id: permitted.user.id }).update({ sees_protected: true });
+    const ok = await submit(permitted, { email: tagged });
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers['content-disposition']!, /^attachment; filename=/);
+  });
+
   it('agents and editors get 403 on the page and the form', async () => {
     const editor = await t.loginAs('editor');
     for (const who of [agent, editor]) {
