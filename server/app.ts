@@ -6,6 +6,7 @@ import { adminRoutes } from './admin/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { authenticate } from './auth/middleware.js';
 import { caseApiRoutes } from './cases/api-routes.js';
+import { caseSearchRoutes } from './cases/search-routes.js';
 import { callbackRoutes } from './callbacks/routes.js';
 import { caseRoutes } from './cases/routes.js';
 import { contactRoutes } from './contacts/routes.js';
@@ -50,6 +51,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...callbackRoutes(services),
     ...adminRoutes(services),
     ...quarantineRoutes(services),
+    ...caseSearchRoutes(services), // before caseApiRoutes: /api/v1/cases/search is not a :reference
     ...caseApiRoutes(services),
     ...contactApiRoutes(services),
     ...callbackApiRoutes(services),
@@ -167,7 +169,9 @@ function requestLog(services: Services): RequestHandler {
         .replace(/\/enkat\/[^/?#]+/, '/enkat/[token]')
         // A wallboard's key (/tavla?nyckel=…) is an API token: that page's query is never written.
         .replace(/^(\/tavla\/?)\?.*$/i, '$1?[redacted]')
-        .replace(/([?&]nyckel=)[^&#]*/gi, '$1[redacted]');
+        .replace(/([?&]nyckel=)[^&#]*/gi, '$1[redacted]')
+        // A case search's query may be a personnummer, an address or a name: never written.
+        .replace(/^(\/agent\/sok\/?|\/api\/v1\/cases\/search\/?)\?.*$/i, '$1?[redacted]');
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : 'debug';
       logger[level]({ method: req.method, url, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');

@@ -61,6 +61,8 @@ import { createAccessLogStore } from './privacy/access-log-store.js';
 import { createAccessLogSearch } from './privacy/access-log-search.js';
 import { createSubjectExport } from './privacy/subject-export.js';
 import { createSubjectExportStore } from './privacy/subject-export-store.js';
+import { createCaseSearch } from './cases/search.js';
+import { createCaseSearchStore } from './cases/search-store.js';
 import { createProtectedIdentity } from './privacy/protected-identity.js';
 import { createProtectedIdentityStore } from './privacy/protected-identity-store.js';
 
@@ -144,6 +146,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     accessLog,
     accessLogSearch: createAccessLogSearch({ store: accessLog.store, timeZone: config.calendar.timeZone }),
     subjectExport: createSubjectExport({ store: createSubjectExportStore(db), attachments, views, timeZone: config.calendar.timeZone }),
+    caseSearch: createCaseSearch({ store: createCaseSearchStore(db) }),
     protectedIdentity,
     organisation,
     attachments,

@@ -7,6 +7,7 @@ import { callbackAttemptSchema, callbackRequestSchema } from '../callbacks/servi
 import { contactSchema } from '../contacts/service.js';
 import { telephonyOpenApi } from '../telephony/openapi.js';
 import { faqOpenApi } from '../faq/openapi.js';
+import { caseSearchOpenApi } from '../cases/search-openapi.js';
 import { staffingOpenApi } from '../stats/staffing-openapi.js';
 import { statsLiveOpenApi } from '../stats/live-openapi.js';
 import { statsReportOpenApi } from '../stats/openapi.js';
@@ -128,6 +129,7 @@ export function buildOpenApi(publicUrl: string) {
   }));
   const telephony = telephonyOpenApi();
   const faq = faqOpenApi();
+  const caseSearch = caseSearchOpenApi();
   const staffing = staffingOpenApi();
   const statsLive = statsLiveOpenApi();
   const statsReport = statsReportOpenApi();
@@ -162,6 +164,7 @@ export function buildOpenApi(publicUrl: string) {
         CallbackAttempt: toSchema(callbackAttemptSchema),
         ...telephony.schemas,
         ...faq.schemas,
+        ...caseSearch.schemas,
         ...staffing.schemas,
         ...statsLive.schemas,
         ...statsReport.schemas,
@@ -288,6 +291,7 @@ export function buildOpenApi(publicUrl: string) {
       '/api/v1/departments': { get: { summary: 'Departments', security, responses: { '200': { description: 'Active departments' }, ...errors(401, 403) } } },
       ...telephony.paths,
       ...faq.paths,
+      ...caseSearch.paths,
       ...staffing.paths,
       ...statsLive.paths,
       ...statsReport.paths,

@@ -70,7 +70,7 @@ function residentTemplates(): string[] {
 }
 
 /** Texts only staff read (their pages are Swedish and English): the layout names some of them for signed-in users. */
-const STAFF_ONLY = /^(agent|agents|queue|admin|calls|telephony|login|account|editor|contacts|presence|take_next|role|demo|stats)\./;
+const STAFF_ONLY = /^(agent|agents|queue|admin|calls|telephony|login|account|editor|contacts|presence|take_next|role|demo|stats|search)\./;
 
 describe('locales', () => {
   it('has Swedish and English texts', () => {
