@@ -36,6 +36,7 @@ import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
 import { maskPersonnummerInUrl } from './privacy/personnummer.js';
 import { statsLiveRoutes } from './stats/live-routes.js';
+import { retentionRoutes } from './retention/routes.js';
 import { accessLogRoutes } from './privacy/access-log-routes.js';
 import { subjectExportRoutes } from './privacy/subject-export-routes.js';
 
@@ -50,6 +51,7 @@ export function routeTable(services: Services): RouteDef[] {
     ...contactRoutes(services),
     ...callbackRoutes(services),
     ...adminRoutes(services),
+    ...retentionRoutes(services),
     ...quarantineRoutes(services),
     ...caseSearchRoutes(services), // before caseApiRoutes: /api/v1/cases/search is not a :reference
     ...caseApiRoutes(services),

@@ -12,6 +12,7 @@ import { createCaseMetricsStore } from './stats/metrics-store.js';
 import { describeHistory, parseHistoryOptions, seedHistory } from './stats/history-seed.js';
 import { describeSummary, simulateDay, type Answerer } from './telephony/simulator.js';
 import { createCallStore } from './telephony/store.js';
+import { retentionCommands } from './retention/cli.js';
 import { privacyCommands } from './privacy/cli.js';
 import type { CliCommand, CliValues } from './platform/cli-command.js';
 
@@ -183,6 +184,7 @@ const COMMANDS: Record<string, Command> = {
       return describeSummary(summary);
     },
   },
+  ...retentionCommands,
   ...privacyCommands,
 };
 

@@ -125,6 +125,13 @@ export interface Config {
     /** A survey link can be answered for this many days. */
     validDays: number;
   };
+  /** Retention (gallring): the daily run of the rules (server/retention/job.ts). */
+  retention: {
+    /** Off: no scheduled run (the CLI still runs). Default on, except under NODE_ENV=test. */
+    enabled: boolean;
+    /** Local time (TIME_ZONE) of the daily run, HH:MM. */
+    runAt: string;
+  };
 }
 
 const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'session-secret', 'keyboard cat', 'default', 'password']);
@@ -207,6 +214,8 @@ const envSchema = z.object({
   STATS_SERVICE_LEVEL_GOAL_PERCENT: intFrom(80, 1, 100),
   SURVEY_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
   SURVEY_VALID_DAYS: intFrom(30, 1, 365),
+  RETENTION_ENABLED: z.enum(['true', 'false', '1', '0']).optional(),
+  RETENTION_RUN_AT: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a time of day as HH:MM, such as 02:30').default('02:30'),
 });
 
 export class ConfigError extends Error {}
@@ -313,6 +322,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     survey: {
       enabled: e.SURVEY_ENABLED !== undefined ? truthy(e.SURVEY_ENABLED) : demo,
       validDays: e.SURVEY_VALID_DAYS,
+    },
+    retention: {
+      enabled: e.RETENTION_ENABLED !== undefined ? truthy(e.RETENTION_ENABLED) : e.NODE_ENV !== 'test',
+      runAt: e.RETENTION_RUN_AT,
     },
   };
   try {

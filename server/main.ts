@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     services.auth.pruneSessions().catch((err: unknown) => logger.warn({ err }, 'could not prune sessions'));
   }, 3_600_000);
   pruning.unref();
+  // Retention (gallring) once a day at RETENTION_RUN_AT; instances sharing the database claim the day, so one of them runs it.
+  if (config.retention.enabled) services.retentionJob.start();
   const server: Server = createServer(app);
   await services.live.attach(server);
   server.listen(config.port, config.host);
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     ]);
     await services.intake.processor.stop();
     clearInterval(pruning);
+    await services.retentionJob.stop();
     await services.mail.worker.stop();
     services.mail.transport.close();
     await database.close();

@@ -63,6 +63,9 @@ import { createSubjectExport } from './privacy/subject-export.js';
 import { createSubjectExportStore } from './privacy/subject-export-store.js';
 import { createCaseSearch } from './cases/search.js';
 import { createCaseSearchStore } from './cases/search-store.js';
+import { createRetentionJob } from './retention/job.js';
+import { createRetentionService } from './retention/service.js';
+import { createRetentionStore } from './retention/store.js';
 import { createProtectedIdentity } from './privacy/protected-identity.js';
 import { createProtectedIdentityStore } from './privacy/protected-identity-store.js';
 
@@ -134,6 +137,10 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const faqFeedback = createFaqFeedbackService({ store: createFaqFeedbackStore(db) });
   const faqDeflection = createFaqDeflectionService({ store: createFaqDeflectionStore(db), logger });
   const reports = createReportService({ store: createReportStore(db), workingTime, timeZone: config.calendar.timeZone, stats: config.stats, survey: surveys, surveyEnabled: config.survey.enabled });
+  const retentionStore = createRetentionStore(db);
+  const retention = createRetentionService({ store: retentionStore, bus, logger, pathOf: (key) => attachments.pathOf(key) });
+  // Built here, started by main.ts alone (RETENTION_ENABLED): tests and the CLI never run it on their own.
+  const retentionJob = createRetentionJob({ service: retention, store: retentionStore, logger, config });
   const telephony = createTelephonyService({ config, db, logger, views, calls: createCallStore(db), cases: caseStore, callbackStore: createCallbackStore(db), callbacks, live, protectedIdentity });
 
   return {
@@ -171,6 +178,8 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     staffing: createStaffingService({ store: createStaffingStore(db), officeHours, config }),
     surveys,
     reports,
+    retention,
+    retentionJob,
     mail: { store: mailStore, worker: mailWorker, transport },
     intake: { store: inbound, processor: mailProcessor },
   };

@@ -45,6 +45,7 @@ export function toApiCase(c: CaseRow & Record<string, unknown>, opts: { showProt
     resolvedAt: iso(c.resolved_at),
     closedAt: iso(c.closed_at),
     resolvedAtFirstContact: c.resolved_at_first_contact,
+    legalHold: c.legal_hold === true,
     assignee: c.assignee_id ? { id: c.assignee_id, name: (c.assignee_name as string | null) ?? null } : null,
     department: c.department_slug ? { slug: c.department_slug as string, name: c.department_name as string } : null,
     resident: hide

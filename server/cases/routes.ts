@@ -19,7 +19,7 @@ import { accessorOf } from '../privacy/access-log.js';
 import { protectedCaseView } from '../privacy/protected-view.js';
 
 
-type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback' | 'identity';
+type CaseAction = 'reply' | 'note' | 'status' | 'assign' | 'forward' | 'callback' | 'identity' | 'hold' | 'release';
 
 /** Where each action's fields sit on the case page, for the error summary's links. */
 const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
@@ -30,6 +30,8 @@ const FIELD_IDS: Record<CaseAction, Record<string, string>> = {
   forward: { department: 'f-department', note: 'f-note' },
   callback: { result: 'f-callback-result-reached', note: 'f-callback-note', resolve: 'f-callback-resolve' },
   identity: { confirm: 'f-identity-confirm' },
+  hold: { reason: 'f-hold-reason' },
+  release: { reason: 'f-release-reason' },
 };
 const SECTION_IDS: Record<CaseAction, string> = {
   reply: 'reply-title',
@@ -39,6 +41,8 @@ const SECTION_IDS: Record<CaseAction, string> = {
   forward: 'forward-title',
   callback: 'callback-title',
   identity: 'identity-title',
+  hold: 'legal-hold-title',
+  release: 'legal-hold-title',
 };
 
 /** The failed action, summarised at the top of the page with links to what to fix. */
@@ -104,20 +108,22 @@ export function caseRoutes(s: Services): RouteDef[] {
         : {},
       failed: form ? failureSummary(form.action, form.error, lang) : undefined,
       faq,
+      // Retention's legal hold: placed and lifted by managers and admins (views/partials/legal-hold.hbs).
+      canHold: hasRole(req.ctx.user!.role, 'manager'),
     });
   }
 
   /** One handler shape for every case action: run it, then back to the case with a confirmation. */
-  const action = (name: CaseAction, run: (ref: string, req: Request) => Promise<unknown>): RouteDef => ({
+  const action = (name: CaseAction, run: (ref: string, req: Request) => Promise<unknown>, access: 'agent' | 'manager' = 'agent'): RouteDef => ({
     method: 'post',
     path: `/agent/cases/:reference/${name}`,
-    access: 'agent',
+    access,
     summary: `Case action: ${name}`,
     handler: async (req, res) => {
       const ref = referenceParam(req);
       try {
         await run(ref, req);
-        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' || name === 'identity' ? SECTION_IDS[name] : 'actions';
+        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' || name === 'identity' ? SECTION_IDS[name] : name === 'hold' || name === 'release' ? 'legal-hold' : 'actions';
         res.redirect(303, `/agent/cases/${ref}?klart=${name}#${anchor}`);
       } catch (err) {
         if (err instanceof AppError && (err.status === 400 || err.status === 409)) {
@@ -215,6 +221,8 @@ export function caseRoutes(s: Services): RouteDef[] {
     action('forward', (ref, req) => cases.forward(ref, req.ctx.user!, req.body)),
     action('callback', (ref, req) => s.callbacks.recordAttempt(ref, req.ctx.user!, req.body)),
     action('identity', (ref, req) => s.protectedIdentity.mark(ref, req.ctx.user!, req.body)),
+    action('hold', (ref, req) => s.retention.setLegalHold(ref, req.ctx.user!, req.body, true), 'manager'),
+    action('release', (ref, req) => s.retention.setLegalHold(ref, req.ctx.user!, req.body, false), 'manager'),
     {
       method: 'get',
       path: '/agent/attachments/:publicId',

@@ -66,7 +66,11 @@ export function describeEvent(e: TimelineRow, lang: string, opts: { remoteImages
       Object.assign(vars, { attempts: p.attempts ?? '', result: result(p.result) });
       break;
   }
-  const text = e.message_body ?? ((e.type === 'case.forwarded' || e.type === 'callback.attempted') && typeof p.note === 'string' && p.note ? p.note : null);
+  const text =
+    e.message_body ??
+    ((e.type === 'case.forwarded' || e.type === 'callback.attempted') && typeof p.note === 'string' && p.note ? p.note : null) ??
+    // A legal hold's reason (server/retention), shown on the internal timeline.
+    (typeof p.holdReason === 'string' && p.holdReason ? p.holdReason : null);
   const fromMail = e.message_channel === 'email' && e.message_kind === 'resident';
   const split = fromMail && text ? splitQuoted(text) : { body: text, quoted: null };
   const { html, hasRemoteImages } = fromMail ? mailHtml(e.message_html, opts.remoteImages ?? false) : { html: null, hasRemoteImages: false };

@@ -38,3 +38,9 @@ export async function migrateRollback(knex: Knex, all = false): Promise<string[]
   const [, undone] = (await knex.migrate.rollback({ migrationSource: new TypeScriptMigrationSource() }, all)) as [number, string[]];
   return undone;
 }
+
+/** Migrations not applied yet, read without writing anything (a dry run must not migrate). */
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  const [, pending] = (await knex.migrate.list({ migrationSource: new TypeScriptMigrationSource() })) as [unknown[], { file?: string; name?: string }[] | string[]];
+  return pending.map((p) => (typeof p === 'string' ? p : (p.file ?? p.name ?? String(p))));
+}

@@ -54,6 +54,7 @@ const caseDetail = z.object({
   resolvedAt: z.iso.datetime().nullable(),
   closedAt: z.iso.datetime().nullable(),
   resolvedAtFirstContact: z.boolean().nullable(),
+  legalHold: z.boolean().meta({ description: 'Under a legal hold: retention (gallring) never removes the case while it holds.' }),
   assignee: z.object({ id: z.number().int(), name: z.string().nullable() }).nullable(),
   department: z.object({ slug: z.string(), name: z.string() }).nullable(),
   resident: z
