@@ -32,6 +32,7 @@ import { staffLanguage, translate } from './platform/i18n.js';
 import { openApiRoutes } from './platform/openapi.js';
 import { mountRoutes, type RouteDef } from './platform/routing.js';
 import { discardUploads, uploadError } from './platform/uploads.js';
+import { jsonDepthGuard } from './platform/json-depth.js';
 import { PUBLIC_DIR, VIEWS_DIR } from './platform/paths.js';
 import type { Services } from './services.js';
 import { maskPersonnummerInUrl } from './privacy/personnummer.js';
@@ -127,6 +128,7 @@ export function createApp(services: Services): Express {
         (req as express.Request).rawBody = buf;
       },
     }),
+    jsonDepthGuard(),
   );
   app.use('/redaktor', editorFormParser());
   app.use(express.urlencoded({ extended: false, limit: '200kb', parameterLimit: 200 }));

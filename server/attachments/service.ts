@@ -42,6 +42,9 @@ const FILE_TYPES: FileType[] = [
   { contentType: 'text/plain; charset=utf-8', extensions: ['txt'], matches: (h) => !h.includes(0) },
 ];
 
+/** Public ids are 16 random bytes in base64url (22 characters). */
+const PUBLIC_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
 export const ALLOWED_EXTENSIONS = FILE_TYPES.flatMap((t) => t.extensions);
 
 /** Keeps the visible name (å, ä, ö included) but nothing that could be a path or a control character. */
@@ -52,11 +55,24 @@ export function safeFilename(name: string): string {
   const text = decoded.includes('\uFFFD') ? base : decoded;
   const cleaned = text
     .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f"<>|:*?]/g, '')
+    // Bidi overrides and isolates too: "faktura\u202Efdp.exe" would show as "fakturaexe.pdf".
+    .replace(/[\u0000-\u001f\u007f-\u009f"<>|:*?\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/^\.+/, '')
-    .trim()
-    .slice(0, 180);
-  return cleaned || 'bilaga';
+    .trim();
+  return shorten(cleaned, 180) || 'bilaga';
+}
+
+/**
+ * At most `max` characters, counted in code points (cutting inside a
+ * surrogate pair leaves a string no header can encode), keeping the
+ * extension: the type check reads it.
+ */
+function shorten(name: string, max: number): string {
+  const chars = Array.from(name);
+  if (chars.length <= max) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 10 ? Array.from(name.slice(dot)) : [];
+  return chars.slice(0, max - ext.length).join('').trimEnd() + ext.join('');
 }
 
 export function createAttachmentService(deps: { store: AttachmentStore; config: Pick<Config, 'uploads'> }) {
@@ -171,7 +187,8 @@ export function createAttachmentService(deps: { store: AttachmentStore; config: 
       }
     },
 
-    findByPublicId: (publicId: string) => store.findByPublicId(publicId),
+    // A link's id comes from the URL: anything that is not an id of ours (a NUL byte, a path) is simply not found.
+    findByPublicId: (publicId: string) => (PUBLIC_ID.test(publicId) ? store.findByPublicId(publicId) : Promise.resolve(undefined)),
     listForCase: (caseId: number) => store.listForCase(caseId),
     listForMessages: (messageIds: number[]) => store.listForMessages(messageIds),
     insertMany: store.insertMany,

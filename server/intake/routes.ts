@@ -25,7 +25,7 @@ function residentCallback(cb: { status: string; phone: string; window_start: Dat
 /** The resident's side: the start page, the contact form, the receipt and the case link. */
 export function intakeRoutes(s: Services): RouteDef[] {
   const { config, cases, organisation, attachments } = s;
-  const upload = uploadMiddleware(config);
+  const upload = uploadMiddleware(config, 'attachments', { name: 200, subject: 200, email: 254, message: MESSAGE_MAX });
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
   const uploadHints = (lang: string) => ({

@@ -6,7 +6,7 @@ import multer from 'multer';
 import type { IncomingFile } from '../attachments/service.js';
 import type { AttachmentRow } from '../attachments/store.js';
 import type { Config } from '../config.js';
-import { ValidationError } from './errors.js';
+import { AppError, ValidationError } from './errors.js';
 import { translate } from './i18n.js';
 
 declare module 'express-serve-static-core' {
@@ -21,7 +21,7 @@ declare module 'express-serve-static-core' {
  * configured limits. A refused upload becomes a field error on the form rather
  * than an error page, so the resident keeps what they wrote.
  */
-export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, field = 'attachments'): RequestHandler {
+export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, field = 'attachments', fieldLimits: Record<string, number> = {}): RequestHandler {
   const tmp = path.join(config.dataDir, 'tmp');
   mkdirSync(tmp, { recursive: true });
   const parser = multer({
@@ -30,10 +30,20 @@ export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, fi
   }).array(field, Math.max(config.uploads.maxFiles, 0));
   return (req, res, next) => {
     parser(req, res, (err: unknown) => {
+      // A form with more fields or parts than any of ours has is not a resident's mistake: refused whole, as the urlencoded parser does.
+      if (err instanceof multer.MulterError && TOO_MANY_PARTS.has(err.code)) {
+        req.files = [];
+        return next(new AppError('The form has too many fields', 413, 'payload_too_large'));
+      }
       if (err instanceof multer.MulterError) {
-        req.uploadError = uploadError(err, config.uploads);
+        req.uploadError = uploadError(err, config.uploads, fieldLimits);
         req.files = [];
         return next();
+      }
+      // A body the multipart parser cannot read (a NUL byte in a part header, no boundary, cut off) is the client's error.
+      if (err instanceof Error && MALFORMED_MULTIPART.test(err.message)) {
+        req.files = [];
+        return next(new AppError('The form data could not be read (malformed multipart body)', 400, 'invalid_form'));
       }
       next(err);
     });
@@ -68,7 +78,17 @@ export function sendAttachment(res: Response, row: AttachmentRow, filePath: stri
   res.sendFile(filePath, { dotfiles: 'deny', headers: { 'Content-Type': row.content_type } });
 }
 
-export function uploadError(err: multer.MulterError, limits?: { maxBytes: number; maxFiles: number }): ValidationError {
+/** What busboy says about a body it cannot parse (as opposed to a failing disk). */
+const MALFORMED_MULTIPART = /^(Malformed |Unexpected end of (form|file)|Multipart: Boundary not found|Unsupported content type|Missing Content-Type)/;
+
+const TOO_MANY_PARTS = new Set<string>(['LIMIT_FIELD_COUNT', 'LIMIT_PART_COUNT', 'LIMIT_FIELD_KEY']);
+
+export function uploadError(err: multer.MulterError, limits?: { maxBytes: number; maxFiles: number }, fieldLimits: Record<string, number> = {}): ValidationError {
+  // A text field over the multipart cap (a 1 MB subject) is that field's error, not the files'.
+  if (err.code === 'LIMIT_FIELD_VALUE' && err.field && Object.hasOwn(fieldLimits, err.field)) {
+    const params = { max: String(fieldLimits[err.field]) };
+    return new ValidationError([{ field: err.field, code: 'errors.too_long', message: translate('en', 'errors.too_long', params), params }]);
+  }
   const code =
     err.code === 'LIMIT_FILE_SIZE'
       ? 'errors.attachment_too_large'

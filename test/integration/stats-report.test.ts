@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Report } from '../../server/stats/report.js';
 import { startTestApp, type SignedIn, type TestApp } from '../support/harness.js';
+import { parseCsv } from '../support/csv.js';
 
 /**
  * The history report on a small hand-built history whose every figure is
@@ -461,26 +462,3 @@ function decode(html: string): string {
     .trim();
 }
 
-/** A small RFC 4180 reader with ; as the separator, apostrophe-prefixed cells read back as shown. */
-function parseCsv(text: string, stripApostrophe = true): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ';') (row.push(cell), (cell = ''));
-    else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      (row = []), (cell = ''), i++;
-    } else cell += ch;
-  }
-  if (cell || row.length) (row.push(cell), rows.push(row));
-  return stripApostrophe ? rows.map((r) => r.map((c) => (c.startsWith("'") ? c.slice(1) : c))) : rows;
-}
