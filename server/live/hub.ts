@@ -16,7 +16,7 @@ import { parse as parseCookies } from 'cookie';
 import { describeBoard, type LiveBoard } from '../stats/live-board.js';
 import { createEventFeed } from './feed.js';
 import { roomOf, type Audience, type LiveRenderer, type PreparedBatch } from './messages.js';
-import { clientEvents, type Ack, type BoardView, type LiveBoardSnapshot, type LiveMessage, type QueueCounts, type Viewer } from './protocol.js';
+import { clientEvents, mayUseClientEvent, type Ack, type ClientEventName, type BoardView, type LiveBoardSnapshot, type LiveMessage, type QueueCounts, type Viewer } from './protocol.js';
 
 interface SocketData {
   kind: 'staff' | 'resident';
@@ -287,6 +287,8 @@ export function createLiveHub(deps: {
     const budget = eventBudget(config.live.eventsPer10s);
     const ok = <R extends Record<string, unknown>>(r: R): Ack<R> => ({ ok: true, ...r });
     const forbidden = { ok: false as const, error: 'forbidden' as const, message: 'Not allowed for this connection' };
+    // The protocol's table says who may send each event (the authorization tests read the same table).
+    const mayUse = (name: ClientEventName) => mayUseClientEvent(name, { kind: d.kind, wallboard: d.wallboard === true, role: d.user?.role });
     // A wallboard is nobody at work: it joins no staff room and counts as nobody's connection.
     if (d.kind === 'staff' && !d.wallboard) {
       socket.join(['staff', ...(d.sessionId ? [`session:${d.sessionId}`] : []), ...(hasRole(d.user!.role, 'manager') ? ['managers'] : [])]);
@@ -294,6 +296,7 @@ export function createLiveHub(deps: {
     }
 
     guardedEvent(socket, 'subscribe', clientEvents.subscribe, budget, logger, async (input) => {
+      if (!mayUse('subscribe')) return forbidden;
       if (d.wallboard) {
         if (!input.board || input.queue || input.case !== undefined) return forbidden;
         for (const r of d.rooms) void socket.leave(r);
@@ -345,7 +348,7 @@ export function createLiveHub(deps: {
     });
 
     guardedEvent(socket, 'typing', clientEvents.typing, budget, logger, async (input) => {
-      if (d.kind !== 'staff' || d.wallboard) return forbidden;
+      if (!mayUse('typing')) return forbidden;
       if (d.viewing?.reference !== input.case) return { ok: false, error: 'invalid', message: 'Subscribe to the case before typing on it' };
       if (d.typing !== input.typing) {
         d.typing = input.typing;
@@ -355,12 +358,13 @@ export function createLiveHub(deps: {
     });
 
     guardedEvent(socket, 'presence', clientEvents.presence, budget, logger, async (input) => {
-      if (d.kind !== 'staff' || d.wallboard) return forbidden;
+      if (!mayUse('presence')) return forbidden;
       return ok({ status: await presence.set(d.user!, input) });
     });
 
     socket.onAny((name: unknown, ...args: unknown[]) => {
-      if (typeof name === 'string' && name in clientEvents) return;
+      // Own keys only: 'toString' or 'constructor' are no events (`in` would see them on the prototype and leave them unanswered).
+      if (typeof name === 'string' && Object.hasOwn(clientEvents, name)) return;
       const ack = args[args.length - 1];
       if (budget.take() === 'disconnect') return void socket.disconnect(true);
       const failure = { ok: false, error: 'unknown_event', message: `There is no event ${String(name).slice(0, 50)}` };

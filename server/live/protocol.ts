@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasRole, type Role } from '../auth/roles.js';
 import { REFERENCE_PATTERN } from '../cases/reference.js';
 
 /**
@@ -35,6 +36,37 @@ export const clientEvents = {
 
 export type ClientEventName = keyof typeof clientEvents;
 export type SubscribeRequest = z.infer<typeof clientEvents.subscribe>;
+
+/** Every client → server event the server handles; anything else is answered with unknown_event. */
+export const CLIENT_EVENT_NAMES = Object.keys(clientEvents) as ClientEventName[];
+
+/**
+ * Who may send a client event, by connection kind. The hub refuses anything
+ * else with a `forbidden` acknowledgement before the handler runs, and the
+ * authorization tests derive their expectations from this same table.
+ * - staff: the least role of a signed-in user or a full-scope API token;
+ * - resident: 'own-case' (a resident's link, about that one case only) or false;
+ * - wallboard: 'board' (a wallboard key, following the live board alone) or false.
+ */
+export interface ClientEventAccess {
+  staff: Role;
+  resident: 'own-case' | false;
+  wallboard: 'board' | false;
+}
+
+export const clientEventAccess: Record<ClientEventName, ClientEventAccess> = {
+  subscribe: { staff: 'agent', resident: 'own-case', wallboard: 'board' },
+  typing: { staff: 'agent', resident: false, wallboard: false },
+  presence: { staff: 'agent', resident: false, wallboard: false },
+};
+
+/** Whether a connection may send the event at all (a subscription's contents are checked by the hub). */
+export function mayUseClientEvent(name: ClientEventName, who: { kind: 'staff' | 'resident'; wallboard?: boolean; role?: Role }): boolean {
+  const rule = clientEventAccess[name];
+  if (who.kind === 'resident') return rule.resident !== false;
+  if (who.wallboard) return rule.wallboard !== false;
+  return who.role !== undefined && hasRole(who.role, rule.staff);
+}
 
 export type ErrorCode = 'invalid' | 'too_large' | 'rate_limited' | 'forbidden' | 'not_found' | 'reload' | 'unknown_event' | 'internal';
 export type Ack<T = Record<string, never>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };

@@ -33,7 +33,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export const isApiRequest = (req: Request) => req.originalUrl.startsWith('/api/');
+// Express matches routes without regard to case, so /API/v1/… is an API request too.
+export const isApiRequest = (req: Request) => /^\/api\//i.test(req.originalUrl);
 
 export function cookieNames(config: Pick<Config, 'cookieSecure'>) {
   // The __Host- prefix pins a cookie to this origin and path when served over HTTPS.

@@ -119,6 +119,14 @@ describe('API and pages: authentication, sessions, CSRF and roles', () => {
       assert.equal(res.body.error, 'unauthorized');
     });
 
+    it('are read on the API however its path is capitalised (Express matches /API/ too)', async () => {
+      const { auth } = await apiUser(t);
+      const ok = await bare().get('/API/v1/cases').set(auth).expect(200);
+      assert.ok(Array.isArray(ok.body.items), JSON.stringify(ok.body).slice(0, 200));
+      const refused = await bare().get('/Api/v1/cases').expect(401);
+      assert.equal(refused.body.error, 'unauthorized', 'an API answer in JSON, not the sign-in page');
+    });
+
     it('refuse a bad token even on a public endpoint, writing nothing', async () => {
       const before = await rowCounts(t.db);
       const res = await bare().post('/api/v1/cases').set('Authorization', 'Bearer nope').send(newCase()).expect(401);
