@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const app = createApp(services);
   services.mail.worker.start();
   services.intake.processor.start();
+  services.searchIndexer.start();
   const smtp = createSmtpListener({ config, store: services.intake.store, onStored: () => services.intake.processor.kick(), logger });
   const smtpPort = await smtp.listen();
   const imap = config.intake.imapUrl
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     await services.intake.processor.stop();
     clearInterval(pruning);
     await services.retentionJob.stop();
+    await services.searchIndexer.stop();
     await services.mail.worker.stop();
     services.mail.transport.close();
     await database.close();

@@ -63,6 +63,7 @@ import { createSubjectExport } from './privacy/subject-export.js';
 import { createSubjectExportStore } from './privacy/subject-export-store.js';
 import { createCaseSearch } from './cases/search.js';
 import { createCaseSearchStore } from './cases/search-store.js';
+import { createPollingLoop } from './platform/polling-loop.js';
 import { createRetentionJob } from './retention/job.js';
 import { createRetentionService } from './retention/service.js';
 import { createRetentionStore } from './retention/store.js';
@@ -136,6 +137,7 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
   const faqReplies = createFaqReplyService({ faq, publicUrl: config.publicUrl });
   const faqFeedback = createFaqFeedbackService({ store: createFaqFeedbackStore(db) });
   const faqDeflection = createFaqDeflectionService({ store: createFaqDeflectionStore(db), logger });
+  const caseSearch = createCaseSearch({ store: createCaseSearchStore(db) });
   const reports = createReportService({ store: createReportStore(db), workingTime, timeZone: config.calendar.timeZone, stats: config.stats, survey: surveys, surveyEnabled: config.survey.enabled });
   const retentionStore = createRetentionStore(db);
   const retention = createRetentionService({ store: retentionStore, bus, logger, pathOf: (key) => attachments.pathOf(key) });
@@ -153,7 +155,9 @@ export function createServices(deps: { config: Config; db: Knex; logger: Logger;
     accessLog,
     accessLogSearch: createAccessLogSearch({ store: accessLog.store, timeZone: config.calendar.timeZone }),
     subjectExport: createSubjectExport({ store: createSubjectExportStore(db), attachments, views, timeZone: config.calendar.timeZone }),
-    caseSearch: createCaseSearch({ store: createCaseSearchStore(db) }),
+    caseSearch,
+    // Indexes what was written for search after it commits, so intake writes nothing for it (started by main.ts).
+    searchIndexer: createPollingLoop({ name: 'search index', pollMs: 5_000, logger, run: async () => void (await caseSearch.catchUp()) }),
     protectedIdentity,
     organisation,
     attachments,

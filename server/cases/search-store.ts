@@ -59,9 +59,11 @@ const contains = (word: string) => `%${likeEscape(word)}%`;
 /**
  * The search's SQL and bindings, exposed so a test can EXPLAIN exactly what
  * runs. Each kind of match is its own small SELECT that an index answers
- * (unique reference, personnummer, lower(email), phone_key, and trigram
- * indexes on name, subject and message text); UNION ALL joins them and the
- * outer query orders the matched cases newest first, a page at a time.
+ * (unique reference, personnummer, lower(email), phone_key, and the trigram
+ * index on search_texts for names, subjects and message text); UNION ALL
+ * joins them and the outer query orders the matched cases newest first, a
+ * page at a time. search_texts is brought up to date before each search
+ * (indexBatch), so it holds every committed case.
  *
  * Protected identity: the viewer's permission is read from users here, at
  * the time of the search. Without it, a protected resident's case is never
@@ -80,8 +82,8 @@ export function searchQuery(plan: SearchPlan, viewerId: number, page: SearchPage
   }
   if (plan.personnummer) {
     parts.push(`SELECT c.id, 'personnummer' FROM cases c WHERE c.personnummer = ?`);
-    parts.push(`SELECT c.id, 'personnummer' FROM cases c WHERE c.subject ~ ?`);
-    parts.push(`SELECT m.case_id, 'personnummer' FROM messages m WHERE m.body ~ ?`);
+    parts.push(`SELECT s.case_id, 'personnummer' FROM search_texts s WHERE s.kind = 'subject' AND s.body ~ ?`);
+    parts.push(`SELECT s.case_id, 'personnummer' FROM search_texts s WHERE s.kind = 'message' AND s.body ~ ?`);
     bindings.push(plan.personnummer.normalized, plan.personnummer.pattern, plan.personnummer.pattern);
   }
   if (plan.email) {
@@ -93,7 +95,7 @@ export function searchQuery(plan: SearchPlan, viewerId: number, page: SearchPage
     bindings.push(plan.phone);
   }
   if (plan.words.length) {
-    const all = (column: string) => plan.words.map(() => `${column} ILIKE ?`).join(' AND ');
+    const all = plan.words.map(() => `s.body ILIKE ?`).join(' AND ');
     const patterns = plan.words.map(contains);
     // Whether the query names the protected resident: a word in their name or e-mail, or their phone number.
     const aboutResident = [
@@ -101,12 +103,14 @@ export function searchQuery(plan: SearchPlan, viewerId: number, page: SearchPage
       ...(plan.phoneKeys.length ? [`r.phone_key IN (${plan.phoneKeys.map(() => '?').join(', ')})`] : []),
     ].join(' OR ');
     const aboutBindings = [...patterns.flatMap((p) => [p, p]), ...plan.phoneKeys];
-    parts.push(`SELECT c.id, 'name' FROM residents r JOIN cases c ON c.resident_id = r.id CROSS JOIN viewer v WHERE ${all('r.name')} AND (${visible})`);
+    parts.push(`SELECT c.id, 'name' FROM search_texts s JOIN residents r ON r.id = s.source_id JOIN cases c ON c.resident_id = r.id CROSS JOIN viewer v WHERE s.kind = 'name' AND ${all} AND (${visible})`);
     bindings.push(...patterns);
-    parts.push(`SELECT c.id, 'subject' FROM cases c JOIN residents r ON r.id = c.resident_id CROSS JOIN viewer v WHERE ${all('c.subject')} AND (${visible} OR NOT (${aboutResident}))`);
+    parts.push(
+      `SELECT c.id, 'subject' FROM search_texts s JOIN cases c ON c.id = s.source_id JOIN residents r ON r.id = c.resident_id CROSS JOIN viewer v WHERE s.kind = 'subject' AND ${all} AND (${visible} OR NOT (${aboutResident}))`,
+    );
     bindings.push(...patterns, ...aboutBindings);
     parts.push(
-      `SELECT m.case_id, 'message' FROM messages m JOIN cases c ON c.id = m.case_id JOIN residents r ON r.id = c.resident_id CROSS JOIN viewer v WHERE ${all('m.body')} AND (${visible} OR NOT (${aboutResident}))`,
+      `SELECT s.case_id, 'message' FROM search_texts s JOIN cases c ON c.id = s.case_id JOIN residents r ON r.id = c.resident_id CROSS JOIN viewer v WHERE s.kind = 'message' AND ${all} AND (${visible} OR NOT (${aboutResident}))`,
     );
     bindings.push(...patterns, ...aboutBindings);
   }
@@ -140,6 +144,38 @@ export interface SnippetSource {
 
 export function createCaseSearchStore(db: Knex) {
   return {
+    /**
+     * Brings search_texts up to the event log, one batch of events at a time:
+     * for each case with new events, its subject, its resident's name and its
+     * messages (the row of a message retention removed goes too). Intake
+     * writes nothing for search; this runs after commit (the search index
+     * loop) and before every search. Answers how many events it read (0: up
+     * to date). The state row is locked, so two runs never do the same batch.
+     */
+    async indexBatch(limit = 2000): Promise<number> {
+      return db.transaction(async (trx) => {
+        const state = await trx('search_index_state').forUpdate().first('last_event_id');
+        const events: { id: number | string; case_id: number | string }[] = await trx('case_events')
+          .where('id', '>', Number(state?.last_event_id ?? 0))
+          .orderBy('id')
+          .limit(limit)
+          .select('id', 'case_id');
+        if (!events.length) return 0;
+        const ids = [...new Set(events.map((e) => Number(e.case_id)))];
+        const list = ids.map(() => '?').join(', ');
+        const upsert = 'ON CONFLICT (kind, source_id) DO UPDATE SET body = excluded.body WHERE search_texts.body IS DISTINCT FROM excluded.body';
+        await trx.raw(`INSERT INTO search_texts (kind, source_id, case_id, body) SELECT 'subject', c.id, c.id, c.subject FROM cases c WHERE c.id IN (${list}) ${upsert}`, ids);
+        await trx.raw(
+          `INSERT INTO search_texts (kind, source_id, case_id, body) SELECT DISTINCT 'name', r.id, NULL::bigint, r.name FROM cases c JOIN residents r ON r.id = c.resident_id WHERE c.id IN (${list}) ${upsert}`,
+          ids,
+        );
+        await trx.raw(`INSERT INTO search_texts (kind, source_id, case_id, body) SELECT 'message', m.id, m.case_id, m.body FROM messages m WHERE m.case_id IN (${list}) ON CONFLICT (kind, source_id) DO NOTHING`, ids);
+        await trx.raw(`DELETE FROM search_texts s WHERE s.kind = 'message' AND s.case_id IN (${list}) AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.source_id)`, ids);
+        await trx('search_index_state').update({ last_event_id: Number(events[events.length - 1]!.id) });
+        return events.length;
+      });
+    },
+
     async search(plan: SearchPlan, viewerId: number, page: SearchPage): Promise<SearchHitRow[]> {
       if (!plan.reference && !plan.personnummer && !plan.email && !plan.phone && !plan.words.length) return [];
       const { sql, bindings } = searchQuery(plan, viewerId, page);

@@ -193,6 +193,13 @@ function placeOf(text: string, plan: SearchPlan): { start: number; end: number }
 export function createCaseSearch(deps: { store: CaseSearchStore }) {
   const { store } = deps;
 
+  /** Brings the search index up to the newest committed event (server/cases/search-store.ts indexBatch). */
+  async function catchUp(): Promise<number> {
+    let read = 0;
+    for (let n = await store.indexBatch(); n > 0; n = await store.indexBatch()) read += n;
+    return read;
+  }
+
   async function snippets(rows: SearchHitRow[], plan: SearchPlan): Promise<Map<number, SnippetSource>> {
     const out = new Map<number, SnippetSource>();
     const has = (r: SearchHitRow, kind: MatchKind) => r.matched.split(',').includes(kind);
@@ -209,11 +216,14 @@ export function createCaseSearch(deps: { store: CaseSearchStore }) {
   }
 
   return {
+    catchUp,
     async search(viewer: AuthUser, input: unknown): Promise<CaseSearchResult> {
       const query = parseOrThrow(caseSearchQuerySchema, input);
       const after = query.cursor ? decodeSearchCursor(query.cursor) : undefined;
       const plan = planFor(query.q);
       if (!isSearchable(plan)) return { q: query.q, searched: false, items: [], next: null };
+      // Whatever the index loop has not reached yet is indexed now: a search never misses a committed case.
+      await catchUp();
       const rows = await store.search(plan, viewer.id, { ...(after ? { after } : {}), limit: PAGE_SIZE + 1 });
       const page = rows.slice(0, PAGE_SIZE);
       const sources = await snippets(page, plan);

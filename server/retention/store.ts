@@ -144,6 +144,8 @@ export function createRetentionStore(db: Knex) {
           .select('id');
         const inboundIds = ((await inbound) as { id: number }[]).map((r) => r.id);
         await trx('messages').where({ case_id: caseId }).delete();
+        // The search index's copies go in the same transaction (the index loop would catch up later; the law does not wait).
+        await trx('search_texts').where({ case_id: caseId }).whereIn('kind', ['message', 'subject']).delete();
         if (inboundIds.length) {
           // Another case's message may name the same raw mail (a reply that opened a linked case): it keeps its text, not the link.
           await trx('messages').whereIn('inbound_message_id', inboundIds).update({ inbound_message_id: null });
@@ -196,6 +198,7 @@ export function createRetentionStore(db: Knex) {
           await trx('residents')
             .where({ id: c.resident_id })
             .update({ name: REMOVED_TEXT, email: null, phone: null, email_failing_at: null, email_failure: null, updated_at: trx.fn.now() });
+          await trx('search_texts').where({ kind: 'name', source_id: c.resident_id }).delete();
         }
 
         const [event] = (await trx('case_events')

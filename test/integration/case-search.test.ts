@@ -303,10 +303,32 @@ describe('case search (/agent/sok, GET /api/v1/cases/search)', function () {
     });
   });
 
+  describe('the search index', () => {
+    it('intake writes nothing for search; the next search indexes what was committed first, and a reply is found too', async () => {
+      const word = `kvastfening${Date.now()}`;
+      const before = await t.db('search_texts').count<{ n: string }[]>({ n: '*' });
+      const { reference } = await createCase(t, { subject: 'Trädgårdsavfall', message: `Var lämnar jag ${word}?` });
+      assert.deepEqual(await t.db('search_texts').count<{ n: string }[]>({ n: '*' }), before, 'the intake transaction wrote no search text');
+      assert.deepEqual(refsOf((await search(word)).items), [reference], 'found by the search that indexed it');
+      assert.equal(Number((await t.db('search_texts').whereRaw('body LIKE ?', [`%${word}%`]).count<{ n: string }[]>({ n: '*' }))[0]!.n), 1);
+
+      const reply = `svarsord${Date.now()}`;
+      await agent.agent.post(`/api/v1/cases/${reference}/replies`).set('X-CSRF-Token', agent.csrf).send({ body: `Hej! ${reply} finns på återvinningscentralen.` }).expect(201);
+      // The index loop (started by main.ts) brings it in after commit; so does the next search.
+      assert.ok((await t.services.caseSearch.catchUp()) > 0, 'the loop has the reply to index');
+      assert.equal(await t.services.caseSearch.catchUp(), 0, 'and then nothing more');
+      const { items } = await search(reply);
+      assert.deepEqual(refsOf(items), [reference]);
+      assert.deepEqual(items[0]!.matched, ['message']);
+    });
+  });
+
   describe('paging and plan, on a few thousand cases', () => {
     before(async function () {
       this.timeout(300_000);
       await bulkCases(t.db, 3000);
+      // Indexed after commit, as the index loop would (a search does it too; the EXPLAIN below reads the index directly).
+      assert.equal(await t.services.caseSearch.catchUp(), 3000, 'one event per case, each read once');
     });
 
     it('at most 50 per page, newest first, "more" leads to the older ones without repeats', async () => {
@@ -338,7 +360,8 @@ describe('case search (/agent/sok, GET /api/v1/cases/search)', function () {
       assert.match(html(older.text), /<a href="\/agent\/sok\?q=sn%C3%B6r%C3%B6jning">/, 'and a way back to the first');
     });
 
-    it(`a word search reads messages through the trigram index, not a sequential scan (EXPLAIN, ${databaseKind})`, async () => {
+    it(`a word search reads the search index through its trigram index, not a sequential scan (EXPLAIN, ${databaseKind})`, async () => {
+      await t.db.raw('ANALYZE search_texts');
       await t.db.raw('ANALYZE messages');
       await t.db.raw('ANALYZE cases');
       await t.db.raw('ANALYZE residents');
@@ -346,11 +369,14 @@ describe('case search (/agent/sok, GET /api/v1/cases/search)', function () {
         const { sql, bindings } = searchQuery(planFor(q), agent.user.id, { limit: 51 });
         const { rows } = await t.db.raw<{ rows: Record<string, unknown>[] }>(`EXPLAIN (FORMAT JSON) ${sql}`, bindings);
         const nodes = flatten((rows[0]!['QUERY PLAN'] as Record<string, unknown>[])[0]!.Plan as Record<string, unknown>);
-        const onMessages = nodes.filter((n) => n['Relation Name'] === 'messages').map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
-        assert.ok(onMessages.length > 0, `the plan reads messages (${q})`);
-        assert.ok(!onMessages.some((n) => n.startsWith('Seq Scan')), `no sequential scan on messages for "${q}" (${databaseKind}): ${onMessages.join('; ')}`);
+        const reads = (table: string) => nodes.filter((n) => n['Relation Name'] === table).map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
+        const onIndex = reads('search_texts');
+        assert.ok(onIndex.length > 0, `the plan reads search_texts (${q})`);
+        for (const table of ['search_texts', 'messages', 'cases']) {
+          assert.ok(!reads(table).some((n) => n.startsWith('Seq Scan')), `no sequential scan on ${table} for "${q}" (${databaseKind}): ${reads(table).join('; ')}`);
+        }
         const indexes = nodes.map((n) => n['Index Name']).filter(Boolean);
-        assert.ok(indexes.includes('search_messages_body_trgm_idx'), `the trigram index is used for "${q}": ${indexes.join(', ')}`);
+        assert.ok(indexes.includes('search_texts_trgm_idx'), `the trigram index is used for "${q}": ${indexes.join(', ')}`);
       }
       const { items } = await search('trasig gatubelysning');
       assert.equal(items.length, 6, 'every 500th of 3000');
@@ -414,7 +440,9 @@ async function bulkCases(db: Knex, n: number): Promise<void> {
               now() - interval '1 day' - r.id * interval '37 seconds'
          FROM r
        RETURNING id
-     )
+     ),
+     -- Every case begins with its event, as the service writes it: the search index reads the event log.
+     e AS (INSERT INTO case_events (case_id, type, actor_type) SELECT id, 'case.created', 'resident' FROM c)
      INSERT INTO messages (case_id, kind, channel, body)
      SELECT c.id, 'resident', 'web',
             'Hej, jag skriver om ' || (ARRAY['parkering', 'sophämtning', 'bygglov', 'förskola', 'vatten', 'skolskjuts', 'bibliotek'])[1 + c.id % 7]

@@ -191,6 +191,10 @@ describe('retention (gallring)', function () {
   it('the run removes the due cases: messages, files, raw mail, outgoing mail, participants, notes, numbers and text', async () => {
     reportBefore = await s.reports.report(reportQuery, { withTables: true, now });
     for (const k of GOING) assert.ok(existsSync(s.attachments.pathOf(cases[k]!.storageKey)), 'the file is there before');
+    // The search index holds copies of the texts (what a search brings in): they go too.
+    await s.caseSearch.catchUp();
+    const searchTexts = (caseId: number) => t.db('search_texts').where({ case_id: caseId }).orderBy(['kind', 'source_id']).select('kind', 'body');
+    for (const k of GOING) assert.ok((await searchTexts(cases[k]!.id)).some((r) => r.kind === 'message'), `${k}: indexed for search before`);
     const seen: string[] = [];
     const off = s.bus.subscribe((e) => seen.push(`${e.reference} ${e.type}`));
     const r = await s.retention.run({ trigger: 'cli', now });
@@ -212,6 +216,7 @@ describe('retention (gallring)', function () {
         assert.equal(Number((await t.db(table).where({ case_id: c.id }).count<{ n: string }[]>('* as n'))[0]!.n), 0, `${k}: no ${table} left`);
       }
       assert.equal(await t.db('inbound_messages').where({ id: c.inboundId }).first(), undefined, 'the raw mail is gone');
+      assert.deepEqual(await searchTexts(c.id), [], `${k}: nothing of it left in the search index`);
       assert.equal(existsSync(s.attachments.pathOf(c.storageKey)), false, `${k}: the stored file is gone`);
       const events = (await t.db('case_events').where({ case_id: c.id }).orderBy('id')) as { type: string; payload: Record<string, unknown>; internal: boolean }[];
       assert.ok(events.length >= 4, 'the events stay');
@@ -221,6 +226,9 @@ describe('retention (gallring)', function () {
       const last = events.at(-1)!;
       assert.deepEqual([last.type, last.internal, last.payload], ['case.anonymized', true, { rule_id: k === 'departmentOnly' ? rules.teknik : rules.bygglov }]);
     }
+    // The index, caught up again, has only the placeholder.
+    await s.caseSearch.catchUp();
+    for (const k of GOING) assert.deepEqual(await searchTexts(cases[k]!.id), [{ kind: 'subject', body: '[gallrad]' }], k);
     const cb = await t.db('callbacks').where({ case_id: cases.pastCutoff!.id }).first();
     assert.equal(cb.phone, '');
     assert.equal(cb.phone_key, null);
