@@ -4,7 +4,7 @@ import { orRerender } from '../platform/forms.js';
 import { translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { DESCRIPTION_MAX, PAGE_MAX } from './service.js';
 
@@ -29,13 +29,7 @@ export function accessibilityRoutes(s: Services): RouteDef[] {
 
   function render(req: Request, res: Response, status: number, values: Record<string, string> = {}, error?: ValidationError) {
     const lang = req.ctx.lang;
-    const errors = error ? localizeFieldErrors(error.fields, lang) : {};
-    const order = (field: string) => FORM_FIELDS.indexOf(field as never);
-    const errorList = error
-      ? [...error.fields]
-          .sort((a, b) => order(a.field) - order(b.field))
-          .map((f) => ({ href: `#f-${FORM_FIELDS.includes(f.field as never) ? f.field : 'description'}`, message: errors[f.field] }))
-      : [];
+    const { errors, errorList } = errorSummary(error, lang, FORM_FIELDS, { fallback: 'description' });
     res.status(status).render('resident/accessibility', {
       lang,
       title: translate(lang, error ? 'accessibility.title_error' : 'accessibility.title'),

@@ -5,7 +5,7 @@ import { clearCookie, cookieNames, setCookie, setPageLanguage } from '../platfor
 import { STAFF_LANGUAGES, translate } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 
 /** Only local paths: ?next= must never send someone to another site. */
@@ -84,10 +84,7 @@ function accountRoutes(s: Services): RouteDef[] {
 
   const render = (req: Request, res: Response, status: number, error?: ValidationError) => {
     const lang = setPageLanguage(req, res, req.ctx.lang, STAFF_LANGUAGES);
-    const errors = error ? localizeFieldErrors(error.fields, lang) : {};
-    const errorList = error
-      ? PASSWORD_FIELDS.filter((f) => errors[f]).map((f) => ({ href: `#f-${f}`, message: errors[f] }))
-      : [];
+    const { errors, errorList } = errorSummary(error, lang, PASSWORD_FIELDS);
     res.status(status).render('agent/account', {
       lang,
       title: translate(lang, error ? 'account.title_error' : 'account.title'),

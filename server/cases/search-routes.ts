@@ -2,13 +2,11 @@ import type { Request, Response } from 'express';
 import { ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { MAX_QUERY_LENGTH, MIN_WORD_LENGTH, type CaseSearchItem, type CaseSearchResult } from './search.js';
 
 /** Where each field of the search sits on the page, for the error summary's links. */
-const FIELD_IDS: Record<string, string> = { q: 'f-q', cursor: 'f-q' };
-
 export function toApiSearchItem(i: CaseSearchItem) {
   return {
     reference: i.reference,
@@ -32,7 +30,8 @@ export function caseSearchRoutes(s: Services): RouteDef[] {
 
   function render(req: Request, res: Response, status: number, result: CaseSearchResult | undefined, error?: ValidationError) {
     const lang = req.ctx.lang;
-    const errors = error ? localizeFieldErrors(error.fields, lang) : {};
+    // A bad cursor is about the same search: its error points to the query field too.
+    const { errors, errorList } = errorSummary(error, lang, ['q']);
     const typed = typeof req.query.q === 'string' ? req.query.q : '';
     const q = result?.q ?? typed;
     res.status(status).render('agent/search', {
@@ -43,7 +42,7 @@ export function caseSearchRoutes(s: Services): RouteDef[] {
       maxLength: MAX_QUERY_LENGTH,
       minWord: MIN_WORD_LENGTH,
       errors,
-      errorList: error ? error.fields.map((f) => ({ href: `#${FIELD_IDS[f.field] ?? 'f-q'}`, message: errors[f.field] })) : [],
+      errorList,
       // Something was typed but nothing in it can be searched for (only very short words).
       unsearchable: Boolean(result && result.q && !result.searched),
       searched: result?.searched ?? false,

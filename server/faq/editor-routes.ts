@@ -4,7 +4,7 @@ import { ValidationError } from '../platform/errors.js';
 import { orRerender } from '../platform/forms.js';
 import { textDirection, translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors, parseOrThrow } from '../platform/validation.js';
+import { errorSummary, parseOrThrow } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { idFrom, langFrom, LIMITS, textActionSchema } from './editor.js';
 import { DEFAULT_PERIOD, formatPercent, STAT_PERIODS } from './stats.js';
@@ -24,16 +24,6 @@ const formValues = (body: unknown, fields: readonly string[]): Values => {
   const b = (body ?? {}) as Record<string, unknown>;
   return Object.fromEntries(fields.map((f) => [f, typeof b[f] === 'string' ? (b[f] as string) : '']));
 };
-
-function errorList(error: ValidationError | undefined, lang: string, fields: readonly string[], idPrefix: string) {
-  if (!error) return { errors: {}, errorList: [] };
-  const errors = localizeFieldErrors(error.fields, lang);
-  const order = (f: string) => (fields.includes(f) ? fields.indexOf(f) : fields.length);
-  const list = [...error.fields]
-    .sort((a, b) => order(a.field) - order(b.field))
-    .map((f) => ({ href: `#${idPrefix}-${fields.includes(f.field) ? f.field : fields[0]}`, message: errors[f.field] }));
-  return { errors, errorList: list };
-}
 
 /**
  * The editors' forms carry up to 100,000 characters of body text (the
@@ -72,7 +62,7 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
       textLang: 'sv',
       textDir: 'ltr',
       limits: LIMITS,
-      ...errorList(error, lang, NEW_FIELDS, 'f'),
+      ...errorSummary(error, lang, NEW_FIELDS),
     });
   }
 
@@ -98,8 +88,8 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
       body_md: editing?.body_md ?? '',
       base: current.base === null ? '' : String(current.base),
     };
-    const textErrors = errorList(opts.failure?.form === 'text' ? opts.failure.error : undefined, lang, TEXT_FIELDS, 'f');
-    const settingsErrors = errorList(opts.failure?.form === 'settings' ? opts.failure.error : undefined, lang, SETTINGS_FIELDS, 's');
+    const textErrors = errorSummary(opts.failure?.form === 'text' ? opts.failure.error : undefined, lang, TEXT_FIELDS);
+    const settingsErrors = errorSummary(opts.failure?.form === 'settings' ? opts.failure.error : undefined, lang, SETTINGS_FIELDS, { prefix: 's' });
     res.status(opts.status ?? 200).render('editor/article', {
       lang,
       title: translate(lang, 'editor.article.title', { title: article.title ?? article.slug }),
@@ -341,7 +331,7 @@ export function faqEditorRoutes(s: Services): RouteDef[] {
           stats = await faqStats.overview(DEFAULT_PERIOD);
         }
         const pct = (v: number | null) => formatPercent(v, lang);
-        const { errors, errorList: list } = errorList(error, lang, ['dagar'], 'f');
+        const { errors, errorList: list } = errorSummary(error, lang, ['dagar']);
         res.status(status).render('editor/stats', {
           lang,
           title: translate(lang, 'editor.stats.title'),

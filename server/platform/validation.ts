@@ -52,6 +52,33 @@ function limitsOf(issue: z.core.$ZodIssue): Record<string, string> {
   return {};
 }
 
+/** A form's error summary: each field's message, and the list that links to the fields. */
+export interface ErrorSummary {
+  errors: Record<string, string>;
+  errorList: { href: string; message: string }[];
+}
+
+/**
+ * A form's errors for its page: each field's message in the reader's
+ * language, and the error summary's list in the form's order (`fields`),
+ * each item linking to its field (`#<prefix>-<field>`). An error about a field
+ * the form does not show links to `fallback` (default: the first field);
+ * `anchor` names the target itself where a field's id is not prefix-field.
+ */
+export function errorSummary(
+  error: ValidationError | undefined,
+  lang: string,
+  fields: readonly string[],
+  opts: { prefix?: string; fallback?: string; anchor?: (field: string) => string | undefined } = {},
+): ErrorSummary {
+  if (!error) return { errors: {}, errorList: [] };
+  const errors = localizeFieldErrors(error.fields, lang);
+  const order = (f: string) => (fields.includes(f) ? fields.indexOf(f) : fields.length);
+  const target = (f: string) => opts.anchor?.(f) ?? `${opts.prefix ?? 'f'}-${fields.includes(f) ? f : (opts.fallback ?? fields[0])}`;
+  const errorList = [...error.fields].sort((a, b) => order(a.field) - order(b.field)).map((f) => ({ href: `#${target(f.field)}`, message: errors[f.field]! }));
+  return { errors, errorList };
+}
+
 /** Re-labels field errors for a page in the reader's language. */
 export function localizeFieldErrors(fields: FieldError[], lang: string): Record<string, string> {
   const out: Record<string, string> = {};

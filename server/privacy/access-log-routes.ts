@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { accessorOf, ACCESS_ACTIONS } from './access-log.js';
 import { accessorLabel, actionLabel, detailText, filterParams, localTime, type AccessLogFilter } from './access-log-search.js';
@@ -32,8 +32,7 @@ export function accessLogRoutes(s: Services): RouteDef[] {
       filter = accessLogSearch.parse(req.query);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      errors = localizeFieldErrors(err.fields, lang);
-      errorList = err.fields.map((f) => ({ href: `#f-${(FILTER_FIELDS as readonly string[]).includes(f.field) ? f.field : 'from'}`, message: errors[f.field]! }));
+      ({ errors, errorList } = errorSummary(err, lang, FILTER_FIELDS));
     }
     const users = await s.auth.listUsers();
     let result;

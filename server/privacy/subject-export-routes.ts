@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { accessorOf } from './access-log.js';
 import { describeSubject } from './subject-export.js';
@@ -52,8 +52,7 @@ export function subjectExportRoutes(s: Services): RouteDef[] {
           subject = subjectExport.parse(req.body);
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
-          const errors = localizeFieldErrors(err.fields, lang);
-          return form(req, res, 400, { errors, errorList: err.fields.map((f) => ({ href: `#f-${f.field === 'phone' ? 'phone' : 'email'}`, message: errors[f.field]! })) });
+          return form(req, res, 400, errorSummary(err, lang, ['email', 'phone']));
         }
         const target = describeSubject(subject);
         const exp = await subjectExport.prepare(subject);

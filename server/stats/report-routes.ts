@@ -4,7 +4,7 @@ import { CHANNELS } from '../cases/lifecycle.js';
 import { ForbiddenError, ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { accessorOf } from '../privacy/access-log.js';
 import { toCsv } from './csv.js';
@@ -46,8 +46,7 @@ export function statsReportRoutes(s: Services): RouteDef[] {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       status = 400;
-      errors = localizeFieldErrors(err.fields, lang);
-      errorList = err.fields.map((f) => ({ href: `#f-${(FILTER_FIELDS as readonly string[]).includes(f.field) ? f.field : 'from'}`, message: errors[f.field]! }));
+      ({ errors, errorList } = errorSummary(err, lang, FILTER_FIELDS));
     }
     const q = req.query as Record<string, string | undefined>;
     const value = (k: string) => (typeof q[k] === 'string' ? q[k] : '');

@@ -4,7 +4,7 @@ import { setPageLanguage } from '../platform/http.js';
 import { translate, type Language } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
-import { localizeFieldErrors } from '../platform/validation.js';
+import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
 import { isSurveyToken, SurveyAnsweredError, SurveyClosedError } from './service.js';
 import { SURVEY_QUESTIONS } from './store.js';
@@ -24,12 +24,8 @@ export function surveyRoutes(s: Services): RouteDef[] {
 
   function render(req: Request, res: Response, token: string, state: State, opts: { status?: number; thanks?: boolean; values?: Record<string, string>; error?: ValidationError } = {}) {
     const lang = req.ctx.lang;
-    const errors = opts.error ? localizeFieldErrors(opts.error.fields, lang) : {};
-    const firstChoice = `#f-${SURVEY_QUESTIONS[0]}-1`;
-    const errorList = (opts.error?.fields ?? []).map((f) => ({
-      href: (SURVEY_QUESTIONS as readonly string[]).includes(f.field) ? `#f-${f.field}-1` : firstChoice,
-      message: errors[f.field],
-    }));
+    // Each question's first choice is where its error points.
+    const { errors, errorList } = errorSummary(opts.error, lang, SURVEY_QUESTIONS, { anchor: (f) => `f-${(SURVEY_QUESTIONS as readonly string[]).includes(f) ? f : SURVEY_QUESTIONS[0]}-1` });
     const heading = state === 'open' ? 'survey.title' : state === 'closed' ? 'survey.closed.title' : opts.thanks ? 'survey.thanks.title' : 'survey.answered.title';
     res.set({ 'Cache-Control': 'no-store', 'X-Robots-Tag': 'noindex' });
     res.status(opts.status ?? STATUS[state]).render('resident/survey', {
