@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { ValidationError, type FieldError } from './errors.js';
 import type { Services } from '../services.js';
 
 /** The parsed options of one CLI command (node:util parseArgs). */
@@ -16,4 +17,18 @@ export interface CliCommand {
    * since that service may hold the embedded one (one process at a time).
    */
   client?(values: CliValues, config: Config): Promise<string | void>;
+}
+
+/**
+ * Runs a parse shared with the web (a zod schema whose messages are locale
+ * keys) and, when it refuses, says each field's problem in the CLI's own
+ * words: the option that is wrong and what it takes.
+ */
+export function inCliWords<T>(parse: () => T, message: (f: FieldError) => string): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(err.fields.map((f) => ({ ...f, message: message(f) })));
+  }
 }

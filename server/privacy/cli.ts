@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, ValidationError } from '../platform/errors.js';
 import { migrateLatest } from '../platform/migrate.js';
-import type { CliCommand, CliValues } from '../platform/cli-command.js';
+import { inCliWords, type CliCommand, type CliValues } from '../platform/cli-command.js';
 import { CLI_ACCESSOR } from './access-log.js';
 import { describeSubject, parseSubject } from './subject-export.js';
 import type { Subject } from './subject-export-store.js';
@@ -14,22 +14,16 @@ type Values = CliValues;
 /** The options checked before the database is opened, in the CLI's own words. */
 function exportOptions(v: Values): { subject: Subject; out: string } {
   if (typeof v.out !== 'string' || v.out.trim() === '') throw new ValidationError([{ field: 'out', code: 'errors.required', message: 'the file to write is required, such as --out registerutdrag.zip' }]);
-  try {
-    return { subject: parseSubject({ email: v.email, phone: v.phone }), out: path.resolve(v.out) };
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    throw new ValidationError(
-      err.fields.map((f) => ({
-        ...f,
-        message:
-          f.code === 'subject_export.errors.one' || f.code === 'subject_export.errors.both'
-            ? 'give exactly one of --email ADDRESS and --phone NUMBER'
-            : f.field === 'phone'
-              ? `a phone number of digits, such as 070-123 45 67; got "${String(v.phone)}"`
-              : `an e-mail address such as namn@exempel.se; got "${String(v.email)}"`,
-      })),
-    );
-  }
+  const subject = inCliWords(
+    () => parseSubject({ email: v.email, phone: v.phone }),
+    (f) =>
+      f.code === 'subject_export.errors.one' || f.code === 'subject_export.errors.both'
+        ? 'give exactly one of --email ADDRESS and --phone NUMBER'
+        : f.field === 'phone'
+          ? `a phone number of digits, such as 070-123 45 67; got "${String(v.phone)}"`
+          : `an e-mail address such as namn@exempel.se; got "${String(v.email)}"`,
+  );
+  return { subject, out: path.resolve(v.out) };
 }
 
 export const privacyCommands: Record<string, CliCommand> = {

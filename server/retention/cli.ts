@@ -1,6 +1,6 @@
 import { AppError, ValidationError } from '../platform/errors.js';
 import { migrateLatest, pendingMigrations } from '../platform/migrate.js';
-import type { CliCommand, CliValues } from '../platform/cli-command.js';
+import { inCliWords, type CliCommand, type CliValues } from '../platform/cli-command.js';
 import { MAX_KEEP_DAYS, parseNewRule } from './rules.js';
 import type { RetentionPlan } from './service.js';
 
@@ -14,25 +14,17 @@ function ruleOptions(v: Values) {
     if (v[name] !== undefined && typeof v[name] !== 'string') throw new ValidationError([{ field: name, code: 'errors.invalid', message: `--${name} takes a value` }]);
   }
   if (v.days === undefined) throw new ValidationError([{ field: 'days', code: 'errors.required', message: `--days is required: whole days, 1 to ${MAX_KEEP_DAYS}` }]);
-  try {
-    return parseNewRule({ category: v.category, department: v.department, days: v.days, description: v.description });
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    // The CLI's own words: the option that is wrong and what it takes.
-    throw new ValidationError(
-      err.fields.map((f) => ({
-        ...f,
-        message:
-          f.field === 'days'
-            ? `whole days, 1 to ${MAX_KEEP_DAYS}; got "${String(v.days)}"`
-            : f.field === 'description'
-              ? 'at most 500 characters'
-              : f.field === 'category' || f.field === 'department'
-                ? `a short name (slug) such as "bygglov"; got "${String(v[f.field])}"`
-                : 'give exactly one of --category SLUG and --department SLUG',
-      })),
-    );
-  }
+  return inCliWords(
+    () => parseNewRule({ category: v.category, department: v.department, days: v.days, description: v.description }),
+    (f) =>
+      f.field === 'days'
+        ? `whole days, 1 to ${MAX_KEEP_DAYS}; got "${String(v.days)}"`
+        : f.field === 'description'
+          ? 'at most 500 characters'
+          : f.field === 'category' || f.field === 'department'
+            ? `a short name (slug) such as "bygglov"; got "${String(v[f.field])}"`
+            : 'give exactly one of --category SLUG and --department SLUG',
+  );
 }
 
 export function describePlan(p: RetentionPlan): string {
