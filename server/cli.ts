@@ -16,13 +16,11 @@ import { retentionCommands } from './retention/cli.js';
 import { privacyCommands } from './privacy/cli.js';
 import type { CliCommand, CliValues } from './platform/cli-command.js';
 
-type Values = CliValues;
-type Command = CliCommand;
 
 const list = (v: string | boolean | undefined) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
 /** Who answers simulated calls: as given, else the agents of a PostgreSQL database (the embedded one is the server's alone). */
-async function answerers(v: Values, config: Config): Promise<Answerer[]> {
+async function answerers(v: CliValues, config: Config): Promise<Answerer[]> {
   const given = [...list(v.extensions).map((extension) => ({ extension })), ...list(v.agents).map((email) => ({ email }))];
   if (given.length || !config.databaseUrl) return given;
   const database = openPostgres(config.databaseUrl, 1);
@@ -33,7 +31,7 @@ async function answerers(v: Values, config: Config): Promise<Answerer[]> {
   }
 }
 
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<string, CliCommand> = {
   migrate: {
     usage: 'migrate                      apply pending migrations',
     options: {},

@@ -140,9 +140,6 @@ export function createAuthStore(db: Knex) {
     async clearLoginFailures(emailKey: string): Promise<void> {
       await db('login_failures').where({ email_key: emailKey }).delete();
     },
-    async findLoginFailures(emailKey: string): Promise<{ failures: number; locked_until: Date | null } | undefined> {
-      return db('login_failures').where({ email_key: emailKey }).first('failures', 'locked_until');
-    },
     /** Forgets counts that can no longer lock anything (no lock in force, last attempt outside the window). */
     async pruneLoginFailures(windowMinutes: number): Promise<number> {
       return db('login_failures')

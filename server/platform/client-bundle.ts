@@ -14,9 +14,6 @@ export const CLIENT_BUNDLES = {
   charts: { entry: path.join(PUBLIC_DIR, 'js', 'src', 'charts.ts'), out: path.join(PUBLIC_DIR, 'js', 'charts.js') },
 } as const;
 export type BundleName = keyof typeof CLIENT_BUNDLES;
-/** The live script's entry and where `npm run build` puts it (used when present, built in memory otherwise). */
-export const CLIENT_ENTRY = CLIENT_BUNDLES.live.entry;
-export const CLIENT_BUNDLE = CLIENT_BUNDLES.live.out;
 
 export interface ClientBundle {
   code: string;

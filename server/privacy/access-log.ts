@@ -12,7 +12,6 @@ export const ACCESS_ACTIONS = [
   'access_log.search', // the access log itself searched
   'access_log.export', // the access log downloaded
   'subject.export', // everything about an e-mail address or phone number, in one file
-  'retention.dry_run', // the list of what a retention run would remove
   'intake.raw_mail', // a received mail downloaded as it arrived (quarantine)
 ] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];

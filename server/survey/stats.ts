@@ -1,15 +1,13 @@
 import type { StatsFilter } from '../stats/filter.js';
 import { SURVEY_QUESTIONS, type SurveyCounts, type SurveyQuestion, type SurveyStore } from './store.js';
 
-/** How many gave each grade: [n1, n2, n3, n4, n5]. */
-export type Distribution = readonly [number, number, number, number, number];
-
 /** One question's result over a period. */
 export interface SurveyIndex {
   /** SKR's index, 0 to 100 with one decimal; null when nobody answered the question. */
   index: number | null;
   /** Answers to this question (each question is optional, so they differ). */
   responses: number;
+  /** How many gave each grade: [n1, n2, n3, n4, n5]. */
   distribution: [number, number, number, number, number];
 }
 
