@@ -8,22 +8,25 @@ import { runStatements } from '../server/platform/sql.js';
  * - Every new case and every automatic mail asks whether the resident has
  *   protected identity. Protected residents are few: a partial index on them
  *   answers that by reading a handful of rows, not every resident.
- * - The case search's trigram indexes on messages, subjects and names
- *   (20261130600000) made every intake write hundreds of trigrams into three
- *   GIN trees inside the intake transaction. The searchable text now lives in
- *   search_texts, filled after commit from the event log (server/cases/
- *   search-index.ts): intake writes nothing for search, and a search first
- *   brings the index up to the newest event, so it never misses a case.
+ * - Trigram indexes on messages, subjects and names made every intake write
+ *   hundreds of trigrams into three GIN trees inside the intake transaction.
+ *   The searchable text lives in search_texts instead, filled after commit
+ *   from the event log (indexBatch in server/cases/search-store.ts): intake
+ *   writes nothing for search, and a search first brings the index up to the
+ *   newest event, so it never misses a case.
+ *
+ * Words are found by substring (ILIKE '%word%') through the trigram index,
+ * not by full-text search: residents write in Swedish, English and Arabic,
+ * often in compound words ("bygglovsansökan" holds "bygglov"), and the
+ * snippet needs the exact place of the match. The same index serves the
+ * personnummer lookup, a regular expression over every way the number can be
+ * written (pg_trgm indexes `~` as well as ILIKE).
  */
 export async function up(knex: Knex): Promise<void> {
   await runStatements(
     knex,
     `
     CREATE INDEX residents_protected_idx ON residents (id) WHERE protected_identity;
-
-    DROP INDEX search_messages_body_trgm_idx;
-    DROP INDEX search_cases_subject_trgm_idx;
-    DROP INDEX search_residents_name_trgm_idx;
 
     -- One row per searchable text: a case's subject, a message, a resident's name.
     CREATE TABLE search_texts (
@@ -57,9 +60,6 @@ export async function down(knex: Knex): Promise<void> {
     `
     DROP TABLE search_index_state;
     DROP TABLE search_texts;
-    CREATE INDEX search_messages_body_trgm_idx ON messages USING gin (body gin_trgm_ops) WITH (fastupdate = off);
-    CREATE INDEX search_cases_subject_trgm_idx ON cases USING gin (subject gin_trgm_ops) WITH (fastupdate = off);
-    CREATE INDEX search_residents_name_trgm_idx ON residents USING gin (name gin_trgm_ops) WITH (fastupdate = off);
     DROP INDEX residents_protected_idx;
   `,
   );

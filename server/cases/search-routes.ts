@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import { ValidationError } from '../platform/errors.js';
+import type { ValidationError } from '../platform/errors.js';
+import { orRerender } from '../platform/forms.js';
 import { translate } from '../platform/i18n.js';
 import type { RouteDef } from '../platform/routing.js';
 import { errorSummary } from '../platform/validation.js';
@@ -60,14 +61,10 @@ export function caseSearchRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'Search cases',
       handler: async (req, res) => {
-        let result: CaseSearchResult;
-        try {
-          result = await caseSearch.search(req.ctx.user!, req.query);
-        } catch (err) {
-          if (err instanceof ValidationError) return render(req, res, 400, undefined, err);
-          throw err;
-        }
-        render(req, res, 200, result);
+        await orRerender(
+          async () => render(req, res, 200, await caseSearch.search(req.ctx.user!, req.query)),
+          (error) => render(req, res, 400, undefined, error),
+        );
       },
     },
     {

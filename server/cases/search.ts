@@ -49,15 +49,6 @@ const REFERENCE = /^SC-\d{4}-\d{6,}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[\d\s\-()]+$/;
 
-/** The same key as sc_phone_key() in SQL: digits, with a leading 0 or 00 turned into the country code. */
-export function phoneKey(text: string): string | undefined {
-  const d = text.replace(/\D/g, '');
-  if (!d) return undefined;
-  if (d.startsWith('00')) return d.slice(2);
-  if (d.startsWith('0')) return `46${d.slice(1)}`;
-  return d;
-}
-
 /**
  * A POSIX regular expression for every way the personnummer can stand in
  * text: twelve digits with or without "-", and ten digits with the separator
@@ -95,8 +86,8 @@ export function planFor(q: string): SearchPlan {
       .filter((w) => [...w].length >= MIN_WORD_LENGTH);
     plan.words = [...new Set(words)].slice(0, MAX_WORDS);
   }
-  const keys = [q, ...q.split(/\s+/)].filter((w) => w.replace(/\D/g, '').length >= 6).map(phoneKey);
-  plan.phoneKeys = [...new Set(keys.filter((k): k is string => Boolean(k)))];
+  // Their digits; the SQL keys them with sc_phone_key(), the one definition of "the same number".
+  plan.phoneKeys = [...new Set([q, ...q.split(/\s+/)].map((w) => w.replace(/\D/g, '')).filter((d) => d.length >= 6))];
   return plan;
 }
 
