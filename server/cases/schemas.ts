@@ -8,6 +8,9 @@ const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
 
 export const MESSAGE_MAX = 10_000;
+export const NAME_MAX = 200;
+export const SUBJECT_MAX = 200;
+export const EMAIL_MAX = 254;
 
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
 
@@ -29,12 +32,12 @@ export const newSlugSchema = text().trim().toLowerCase().regex(SLUG_PATTERN, 'er
 
 export const newCaseSchema = z
   .object({
-    name: text('errors.name_required').trim().min(1, 'errors.name_required').max(200, 'errors.too_long'),
-    email: optional(z.preprocess(trimmed, z.email({ error: (i) => (typeof i.input === 'string' ? 'errors.email_invalid' : 'errors.invalid_type') }).max(254, 'errors.too_long'))),
+    name: text('errors.name_required').trim().min(1, 'errors.name_required').max(NAME_MAX, 'errors.too_long'),
+    email: optional(z.preprocess(trimmed, z.email({ error: (i) => (typeof i.input === 'string' ? 'errors.email_invalid' : 'errors.invalid_type') }).max(EMAIL_MAX, 'errors.too_long'))),
     phone: optional(phoneSchema),
     category: z.preprocess((v) => (v === '' ? undefined : v), text('errors.category_required').pipe(slugSchema)),
     // A subject is one line: line breaks and control characters become spaces.
-    subject: optional(z.preprocess((v) => (typeof v === 'string' ? v.replace(/[\u0000-\u001f\u007f]+/g, ' ') : v), text().trim().max(200, 'errors.too_long'))),
+    subject: optional(z.preprocess((v) => (typeof v === 'string' ? v.replace(/[\u0000-\u001f\u007f]+/g, ' ') : v), text().trim().max(SUBJECT_MAX, 'errors.too_long'))),
     message: text('errors.message_required').trim().min(1, 'errors.message_required').max(MESSAGE_MAX, 'errors.too_long'),
     language: optional(z.enum(LANGUAGES, 'errors.invalid_choice')),
     // Checked against the topic by the case service (server/privacy/personnummer-field.ts): only a topic that asks takes one.

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { ALLOWED_EXTENSIONS } from '../attachments/service.js';
-import { MESSAGE_MAX } from '../cases/schemas.js';
+import { EMAIL_MAX, MESSAGE_MAX, NAME_MAX, SUBJECT_MAX } from '../cases/schemas.js';
 import { AppError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { orRerender } from '../platform/forms.js';
 import { setPageLanguage } from '../platform/http.js';
@@ -25,7 +25,7 @@ function residentCallback(cb: { status: string; phone: string; window_start: Dat
 /** The resident's side: the start page, the contact form, the receipt and the case link. */
 export function intakeRoutes(s: Services): RouteDef[] {
   const { config, cases, organisation, attachments } = s;
-  const upload = uploadMiddleware(config, 'attachments', { name: 200, subject: 200, email: 254, message: MESSAGE_MAX });
+  const upload = uploadMiddleware(config, 'attachments', { name: NAME_MAX, subject: SUBJECT_MAX, email: EMAIL_MAX, message: MESSAGE_MAX });
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
   const uploadHints = (lang: string) => ({

@@ -21,12 +21,15 @@ declare module 'express-serve-static-core' {
  * configured limits. A refused upload becomes a field error on the form rather
  * than an error page, so the resident keeps what they wrote.
  */
+/** The most a text field of a multipart form may hold: past it, that field is refused as too long. */
+const FIELD_SIZE_MAX = 200 * 1024;
+
 export function uploadMiddleware(config: Pick<Config, 'dataDir' | 'uploads'>, field = 'attachments', fieldLimits: Record<string, number> = {}): RequestHandler {
   const tmp = path.join(config.dataDir, 'tmp');
   mkdirSync(tmp, { recursive: true });
   const parser = multer({
     dest: tmp,
-    limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 50, fieldSize: 200 * 1024, parts: 100 },
+    limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 50, fieldSize: FIELD_SIZE_MAX, parts: 100 },
   }).array(field, Math.max(config.uploads.maxFiles, 0));
   return (req, res, next) => {
     parser(req, res, (err: unknown) => {
@@ -84,9 +87,9 @@ const MALFORMED_MULTIPART = /^(Malformed |Unexpected end of (form|file)|Multipar
 const TOO_MANY_PARTS = new Set<string>(['LIMIT_FIELD_COUNT', 'LIMIT_PART_COUNT', 'LIMIT_FIELD_KEY']);
 
 export function uploadError(err: multer.MulterError, limits?: { maxBytes: number; maxFiles: number }, fieldLimits: Record<string, number> = {}): ValidationError {
-  // A text field over the multipart cap (a 1 MB subject) is that field's error, not the files'.
-  if (err.code === 'LIMIT_FIELD_VALUE' && err.field && Object.hasOwn(fieldLimits, err.field)) {
-    const params = { max: String(fieldLimits[err.field]) };
+  // A text field over the multipart cap (a 1 MB subject, or phone) is that field's error, not the files'.
+  if (err.code === 'LIMIT_FIELD_VALUE' && err.field) {
+    const params = { max: String(Object.hasOwn(fieldLimits, err.field) ? fieldLimits[err.field] : FIELD_SIZE_MAX) };
     return new ValidationError([{ field: err.field, code: 'errors.too_long', message: translate('en', 'errors.too_long', params), params }]);
   }
   const code =

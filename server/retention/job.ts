@@ -25,6 +25,8 @@ export function createRetentionJob(deps: {
   const [hour, minute] = config.retention.runAt.split(':').map(Number) as [number, number];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
+  // The last day this instance tried to claim: after that, nothing to ask the database until tomorrow.
+  let triedDay: string | undefined;
 
   /** The local day whose run is due at `now`, or undefined before today's run time. */
   function dueDay(now: Date): string | undefined {
@@ -36,7 +38,11 @@ export function createRetentionJob(deps: {
   /** Runs the day's retention if it is due and nobody has claimed it; true when this call ran it. */
   async function tick(now = new Date()): Promise<boolean> {
     const day = dueDay(now);
-    if (!day || !(await store.claimDay(day, instance))) return false;
+    if (!day || day === triedDay) return false;
+    const claimed = await store.claimDay(day, instance);
+    // Set once the database answered: a claim that failed to reach it is tried again next minute.
+    triedDay = day;
+    if (!claimed) return false;
     try {
       await service.run({ trigger: 'schedule', now });
       await store.finishDay(day);

@@ -122,7 +122,7 @@ export function createCallStore(db: Knex) {
           { column: 'c.id', order: 'desc' },
         ])
         .limit(opts.limit)
-        .select('c.*', 'u.name as agent_name', 'k.reference as callback_reference', db.raw('EXISTS (SELECT 1 FROM residents r WHERE r.protected_identity AND r.phone_key = sc_phone_key(c.caller)) AS caller_protected'));
+        .select('c.*', 'u.name as agent_name', 'k.reference as callback_reference', db.raw('EXISTS (SELECT 1 FROM residents r WHERE r.protected_identity AND r.phone_key = c.caller_key) AS caller_protected'));
       if (opts.before) q.whereRaw('(c.offered_at, c.id) < (?, ?)', [opts.before.offeredAt, opts.before.id]);
       return q;
     },

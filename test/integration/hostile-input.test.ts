@@ -407,6 +407,11 @@ describe('hostile input', function () {
       assert.match(fieldError(res.text, 'subject'), /200/);
       assert.ok(!res.text.includes('id="f-attachments-error"'), 'not blamed on the files');
       assert.ok(res.text.includes('value="Kvar Namn"'), 'the form keeps what was written');
+      // A field without a limit of its own (the phone) over the multipart cap is that field's error too.
+      const phone = await sendForm(t, { phone: '0'.repeat(300 * 1024), name: 'Kvar Namn' });
+      assert.equal(phone.status, 400);
+      assert.match(fieldError(phone.text, 'phone'), /204800/);
+      assert.ok(!phone.text.includes('id="f-attachments-error"'), 'not blamed on the files');
 
       const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`f${i}`, 'x']));
       const multipart = await sendForm(t, many);
