@@ -25,12 +25,8 @@ export function statsReportRoutes(s: Services): RouteDef[] {
   const { reports } = s;
 
   const isManager = (req: Request) => hasRole(req.ctx.user!.role, 'manager');
-  /** An agent may filter on their own cases; only a manager on anyone's. */
-  function checkAgentFilter(req: Request): void {
-    const asked = req.query.agent;
-    if (asked === undefined || asked === '' || isManager(req)) return;
-    if (String(asked) !== String(req.ctx.user!.id)) throw new ForbiddenError('Only managers can see the figures of another agent');
-  }
+  /** Who asks: an agent may filter on their own cases only (the report service checks the validated filter). */
+  const viewerOf = (req: Request) => ({ id: req.ctx.user!.id, manager: isManager(req) });
 
   async function page(req: Request, res: Response) {
     const lang = req.ctx.lang;
@@ -41,8 +37,7 @@ export function statsReportRoutes(s: Services): RouteDef[] {
     let errorList: { href: string; message: string }[] = [];
     let status = 200;
     try {
-      checkAgentFilter(req);
-      report = await reports.report(req.query, { withTables: manager });
+      report = await reports.report(req.query, { withTables: manager, viewer: viewerOf(req) });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       status = 400;
@@ -96,9 +91,8 @@ export function statsReportRoutes(s: Services): RouteDef[] {
         }
         const manager = isManager(req);
         if (MANAGER_TABLES.includes(id as TableId) && !manager) throw new ForbiddenError('This table is for managers');
-        checkAgentFilter(req);
         const { table: _t, ...query } = req.query;
-        const report = await reports.report(query, { withTables: manager });
+        const report = await reports.report(query, { withTables: manager, viewer: viewerOf(req) });
         const table = reportTables(report, req.ctx.lang, { manager }).find((t) => t.id === id);
         if (!table) throw new ValidationError([{ field: 'table', code: 'errors.invalid_choice', message: 'There is no such table for this period (no survey answers are collected)' }]);
         await s.accessLog.record(accessorOf(req), 'stats.export', {
@@ -117,8 +111,7 @@ export function statsReportRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'The history report for a period and filters (per-agent and per-department tables for managers)',
       handler: async (req, res) => {
-        checkAgentFilter(req);
-        res.json(await reports.report(req.query, { withTables: isManager(req) }));
+        res.json(await reports.report(req.query, { withTables: isManager(req), viewer: viewerOf(req) }));
       },
     },
   ];

@@ -1,3 +1,4 @@
+import { ForbiddenError } from '../platform/errors.js';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { CHANNELS, type Channel } from '../cases/lifecycle.js';
@@ -235,11 +236,16 @@ export function createReportService(deps: {
     filterOf,
     /**
      * The report for a query. `withTables`: the per-agent and per-department
-     * tables, for managers only (the caller decides by role).
+     * tables, for managers only (the caller decides by role). `viewer`: who
+     * asks; one who is not a manager may filter on their own cases only
+     * (checked on the validated filter, so a malformed agent is a 400).
      */
-    async report(input: unknown, opts: { withTables: boolean; now?: Date }): Promise<Report> {
+    async report(input: unknown, opts: { withTables: boolean; viewer?: { id: number; manager: boolean }; now?: Date }): Promise<Report> {
       const now = opts.now ?? new Date();
       const { filter, query, per } = await filterOf(input, now);
+      if (opts.viewer && !opts.viewer.manager && filter.agentId !== undefined && filter.agentId !== opts.viewer.id) {
+        throw new ForbiddenError('Only managers can see the figures of another agent');
+      }
       return build(filter, query, per, { withTables: opts.withTables, now });
     },
     choices: () => store.choices(),

@@ -340,6 +340,10 @@ describe('statistics: the history report', function () {
     await agent.agent.get('/api/v1/stats/report').query({ ...PERIOD, agent: String(anna.id) }).expect(403);
     await agent.agent.get('/agent/statistik').query({ ...PERIOD, agent: String(anna.id) }).expect(403);
     await agent.agent.get('/api/v1/stats/report').query({ ...PERIOD, agent: String(agent.user.id) }).expect(200);
+    // Checked on the validated filter: a malformed agent is bad input (400), not a refusal; the CSV is refused like the page.
+    const bad = await agent.agent.get('/api/v1/stats/report').query({ ...PERIOD, agent: 'abc' }).expect(400);
+    assert.equal(bad.body.fields.agent !== undefined, true, JSON.stringify(bad.body));
+    await agent.agent.get('/agent/statistik/export.csv').query({ ...PERIOD, table: 'volumes', agent: String(anna.id) }).expect(403);
     await t.request().get('/api/v1/stats/report').expect(401);
     await t.request().get('/agent/statistik').expect(303);
 
