@@ -57,6 +57,10 @@ export function callbackApiRoutes(s: Services): RouteDef[] {
       handler: async (req, res) => {
         const items = [];
         for (const cb of await callbacks.listPending(200)) {
+          if (!cb.resident_protected) {
+            items.push({ ...toApiCallback(cb), protectedIdentity: false });
+            continue;
+          }
           // Protected identity: the number only for those allowed (each showing logged), else null to be called by one of them.
           const access = await s.protectedIdentity.contactAccess(accessorOf(req), { id: cb.case_id, reference: cb.reference, resident_protected: cb.resident_protected }, 'api');
           items.push({ ...toApiCallback(cb), ...(access.shown ? {} : { phone: null }), protectedIdentity: access.protected });

@@ -61,8 +61,14 @@ export function caseApiRoutes(s: Services): RouteDef[] {
   const intakeLimit = limitPerWindow(config.rateLimits.intakePerWindow, config.rateLimits.windowMs, 'contact requests');
 
 
+  /**
+   * A case in full, as every API answer about one case gives it (a read, or
+   * the case after a change): each is a view of the case, recorded before the
+   * answer goes.
+   */
   const detail = async (req: Request, ref: string) => {
     const view = await cases.getForAgent(ref);
+    await s.accessLog.record(accessorOf(req), 'case.view', { caseId: view.case.id, caseReference: view.case.reference });
     const access = await s.protectedIdentity.contactAccess(accessorOf(req), view.case, 'api');
     const hide = !access.shown;
     return {
@@ -124,10 +130,7 @@ export function caseApiRoutes(s: Services): RouteDef[] {
       access: 'agent',
       summary: 'A case with its messages and events',
       handler: async (req, res) => {
-        const ref = referenceParam(req);
-        const body = await detail(req, ref);
-        await s.accessLog.record(accessorOf(req), 'case.view', { caseReference: ref });
-        res.json(body);
+        res.json(await detail(req, referenceParam(req)));
       },
     },
     {

@@ -70,7 +70,9 @@ export function createProtectedIdentity(deps: { store: ProtectedIdentityStore; c
       const prot = isProtected(c);
       // The command line has no user, so no permission: it sees what an agent without one sees.
       const user = 'user' in who ? who.user : undefined;
-      const sees = user ? await store.seesProtected(user.id) : false;
+      // The permission matters for a protected resident, and on the case page (whether to offer the mark form):
+      // an API answer about anyone else needs no lookup.
+      const sees = user && (prot || via === 'case_page') ? await store.seesProtected(user.id) : false;
       const canMark = sees || (user !== undefined && hasRole(user.role, 'admin'));
       if (prot && sees) await accessLog.record(who, 'case.protected_contact', { caseId: c.id, caseReference: c.reference, detail: { via } });
       return { protected: prot, shown: !prot || sees, canMark };

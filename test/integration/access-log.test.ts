@@ -85,6 +85,14 @@ describe('access log: recording and search', function () {
       assert.equal(bySession[0].token_id, null);
 
       assert.deepEqual(await written(() => t.request().get('/api/v1/cases').set(api.auth).expect(200)), [], 'the queue list is not a view of a case');
+
+      // A change answers with the whole case too: that answer is a view, recorded like a read.
+      const byNote = await written(() => t.request().post(`/api/v1/cases/${c.reference}/notes`).set(api.auth).send({ body: 'Intern anteckning' }).expect(201));
+      assert.deepEqual(
+        byNote.map((r) => [r.action, r.user_id, r.token_id, r.case_reference]),
+        [['case.view', api.user.id, token.id, c.reference]],
+      );
+      assert.deepEqual(await written(() => t.request().get('/api/v1/cases/SC-2026-999999').set(api.auth).expect(404)), [], 'a case that does not exist was not viewed');
     });
 
     it('a protected resident: the view says so in its detail (still one row for an agent without the permission)', async () => {
