@@ -73,12 +73,14 @@ export function createLiveHub(deps: {
   const hasQueueRoom = () => STAFF_LANGUAGES.some((l) => localRooms().has(`queue:${l}`));
   const hasBoardRoom = () => STAFF_LANGUAGES.some((l) => localRooms().has(`board:${l}`));
 
-  const feed = createEventFeed<{ batch: PreparedBatch; snapshot: QueueSnapshot | undefined }>({
+  const feed = createEventFeed<{ batch: PreparedBatch | undefined; snapshot: QueueSnapshot | undefined }>({
     read: (after, limit) => cases.eventsAfter(after, { limit }),
     lastId: () => cases.lastEventId(),
     // Every subscribed socket is in "synced" (joined with its rooms, in the same turn); a wallboard only in its board room.
     listening: () => localRooms().has('synced') || hasBoardRoom(),
     prepare: async (events) => {
+      // Only wallboards listening: they need to know that something happened, not the rows and summaries.
+      if (!localRooms().has('synced')) return { batch: undefined, snapshot: undefined };
       const [batch, snapshot] = await Promise.all([renderer.prepare(events), hasQueueRoom() ? queue.snapshot() : undefined]);
       return { batch, snapshot };
     },
@@ -87,6 +89,8 @@ export function createLiveHub(deps: {
       const rooms = localRooms();
       // Every instance follows the log itself, so each updates its own boards.
       scheduleBoard();
+      // Prepared for the boards alone: a socket that joined since catches up from its own cursor.
+      if (!batch) return;
       for (const e of batch.events) {
         for (const a of renderer.audiencesOf(e)) {
           const room = roomOf(a);
