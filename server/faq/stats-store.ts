@@ -1,6 +1,27 @@
 import type { Knex } from 'knex';
 import type { FaqCategory, FaqLang } from './store.js';
 
+/**
+ * Contact-form visits that opened an FAQ suggestion in [from, to): how many;
+ * of those, how many sent the form anyway; and how many did not and whose
+ * last opened suggestion is older than `settledBefore` (a contact the FAQ
+ * saved). The FAQ statistics page and the history report both count this way.
+ */
+export async function deflectionCounts(db: Knex, range: { from: Date; to?: Date }, settledBefore: Date): Promise<DeflectionCounts> {
+  const row = await db('faq_deflections')
+    .where('opened_at', '>=', range.from)
+    .modify((q) => {
+      if (range.to) q.andWhere('opened_at', '<', range.to);
+    })
+    .first(
+      db.raw('count(*) AS opened'),
+      db.raw('count(*) FILTER (WHERE submitted_at IS NOT NULL) AS submitted'),
+      db.raw('count(*) FILTER (WHERE submitted_at IS NULL AND last_opened_at < ?) AS deflected', [settledBefore]),
+    );
+  const r = (row ?? {}) as Record<string, unknown>;
+  return { opened: Number(r.opened ?? 0), submitted: Number(r.submitted ?? 0), deflected: Number(r.deflected ?? 0) };
+}
+
 export interface ArticleRef {
   article_id: number;
   category: FaqCategory;
@@ -88,22 +109,8 @@ export function createFaqStatsStore(db: Knex) {
         .select('article_id', 'lang', 'comment', 'created_at') as unknown as Promise<FeedbackComment[]>;
     },
 
-    /**
-     * Contact-form visits in which a suggestion was opened since `since`:
-     * how many; of those, how many sent the form anyway; and how many did
-     * not and were opened before `settledBefore` (a contact the FAQ saved).
-     */
-    deflections: async (since: Date, settledBefore: Date): Promise<DeflectionCounts> => {
-      const row = await db('faq_deflections')
-        .where('opened_at', '>=', since)
-        .first(
-          db.raw('count(*) AS opened'),
-          db.raw('count(*) FILTER (WHERE submitted_at IS NOT NULL) AS submitted'),
-          db.raw('count(*) FILTER (WHERE submitted_at IS NULL AND opened_at < ?) AS deflected', [settledBefore]),
-        );
-      const r = (row ?? {}) as Record<string, unknown>;
-      return { opened: Number(r.opened ?? 0), submitted: Number(r.submitted ?? 0), deflected: Number(r.deflected ?? 0) };
-    },
+    /** Visits that opened a suggestion since `since` (deflectionCounts). */
+    deflections: (since: Date, settledBefore: Date): Promise<DeflectionCounts> => deflectionCounts(db, { from: since }, settledBefore),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { StatsFilter } from './filter.js';
+import { deflectionCounts } from '../faq/stats-store.js';
 
 /**
  * The SQL of the history report. Every query reads one period through an
@@ -352,19 +353,12 @@ export function createReportStore(db: Knex) {
      * visit has no case, and the reply uses are counted for the whole centre.
      */
     async faq(f: StatsFilter, settledBefore: Date): Promise<{ opened: number; submitted: number; deflected: number; replyUses: number; casesWithUse: number }> {
-      const [d] = await raw<Record<string, string>>(
-        `SELECT count(*) AS opened,
-                count(*) FILTER (WHERE submitted_at IS NOT NULL) AS submitted,
-                count(*) FILTER (WHERE submitted_at IS NULL AND last_opened_at < ?) AS deflected
-           FROM faq_deflections
-          WHERE opened_at >= ? AND opened_at < ?`,
-        [settledBefore, f.range.from, f.range.to],
-      );
+      const d = await deflectionCounts(db, f.range, settledBefore);
       const [u] = await raw<Record<string, string>>(
         `SELECT count(*) AS uses, count(DISTINCT case_id) AS cases FROM faq_reply_uses WHERE created_at >= ? AND created_at < ?`,
         [f.range.from, f.range.to],
       );
-      return { opened: num(d!.opened), submitted: num(d!.submitted), deflected: num(d!.deflected), replyUses: num(u!.uses), casesWithUse: num(u!.cases) };
+      return { ...d, replyUses: num(u!.uses), casesWithUse: num(u!.cases) };
     },
 
     /** Topic and department ids by short name, and whether a user id is staff: for the filter. */

@@ -1,3 +1,4 @@
+import { DEFLECTION_SETTLE_MS, deflectionSummary } from '../faq/stats.js';
 import { ForbiddenError } from '../platform/errors.js';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
@@ -36,8 +37,6 @@ export interface Share {
 const share = (count: number, of: number): Share => ({ count, of, share: of > 0 ? count / of : null });
 const hours = (s: number | null) => (s === null ? null : Math.round((s / 3600) * 100) / 100);
 
-/** A visit that opened an FAQ suggestion and sent nothing within an hour counts as deflected (as on the FAQ statistics page). */
-const DEFLECTION_SETTLE_MS = 60 * 60 * 1000;
 
 export interface SurveySource {
   indices(filter: StatsFilter): Promise<SurveyIndices>;
@@ -214,7 +213,7 @@ export function createReportService(deps: {
         visitsWithSuggestion: faq.opened,
         submitted: faq.submitted,
         deflected: faq.deflected,
-        deflectionRate: faq.deflected + faq.submitted > 0 ? faq.deflected / (faq.deflected + faq.submitted) : null,
+        deflectionRate: deflectionSummary(faq).rate,
         replyUses: faq.replyUses,
         casesWithUse: faq.casesWithUse,
       },
