@@ -1,10 +1,9 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { REFERENCE_PATTERN } from '../cases/reference.js';
-import { ValidationError } from '../platform/errors.js';
 import { hasKey, translate } from '../platform/i18n.js';
 import { parseOrThrow } from '../platform/validation.js';
-import { resolveRange, StatsRangeError } from '../stats/filter.js';
+import { resolveRange } from '../stats/filter.js';
 import { csvLine } from '../stats/csv.js';
 import { ACCESS_ACTIONS, type AccessAction } from './access-log.js';
 import type { AccessLogEntry, AccessLogQuery, AccessLogStore } from './access-log-store.js';
@@ -49,17 +48,7 @@ export interface AccessLogFilter {
  */
 export function parseAccessLogFilter(input: unknown, timeZone: string, now = new Date()): AccessLogFilter {
   const q = parseOrThrow(filterSchema, input ?? {});
-  let range;
-  try {
-    range = resolveRange({ from: q.from, to: q.to }, timeZone, now);
-    if (!q.from) {
-      const from = DateTime.fromISO(range.toDay, { zone: timeZone }).minus({ days: ACCESS_LOG_DEFAULT_DAYS - 1 }).toISODate()!;
-      range = resolveRange({ from, to: range.toDay }, timeZone, now);
-    }
-  } catch (err) {
-    if (!(err instanceof StatsRangeError)) throw err;
-    throw new ValidationError([{ field: err.field, code: err.code, message: translate('en', err.code) }]);
-  }
+  const range = resolveRange({ from: q.from, to: q.to }, timeZone, now, ACCESS_LOG_DEFAULT_DAYS);
   return {
     from: range.fromDay,
     to: range.toDay,

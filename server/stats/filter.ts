@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { CHANNELS, type Channel } from '../cases/lifecycle.js';
+import { ValidationError } from '../platform/errors.js';
+import { translate } from '../platform/i18n.js';
 
 /**
  * What every statistic is asked for: a period of whole local days and
@@ -62,12 +64,10 @@ export const statsQuerySchema = z.object({
 });
 
 /** Thrown with a field and a locale key when the period is not a valid one. */
-export class StatsRangeError extends Error {
-  constructor(
-    readonly field: 'from' | 'to',
-    readonly code: string,
-  ) {
-    super(code);
+/** A period that is not one: a field error like any other (400), naming the field and its locale key. */
+export class StatsRangeError extends ValidationError {
+  constructor(field: 'from' | 'to', code: string) {
+    super([{ field, code, message: translate('en', code) }]);
   }
 }
 
@@ -75,7 +75,7 @@ export class StatsRangeError extends Error {
  * The period [from, to) of whole local days. Days are checked as real dates
  * (2026-02-30 is refused); to must not come before from; at most MAX_DAYS.
  */
-export function resolveRange(q: { from?: string; to?: string }, timeZone: string, now = new Date()): StatsRange {
+export function resolveRange(q: { from?: string; to?: string }, timeZone: string, now = new Date(), defaultDays = DEFAULT_DAYS): StatsRange {
   const today = DateTime.fromJSDate(now, { zone: timeZone }).startOf('day');
   const parse = (s: string, field: 'from' | 'to') => {
     const d = DateTime.fromISO(s, { zone: timeZone });
@@ -83,7 +83,7 @@ export function resolveRange(q: { from?: string; to?: string }, timeZone: string
     return d.startOf('day');
   };
   const last = q.to ? parse(q.to, 'to') : today;
-  const first = q.from ? parse(q.from, 'from') : last.minus({ days: DEFAULT_DAYS - 1 });
+  const first = q.from ? parse(q.from, 'from') : last.minus({ days: defaultDays - 1 });
   if (last < first) throw new StatsRangeError('to', 'stats.errors.to_before_from');
   if (last.diff(first, 'days').days + 1 > MAX_DAYS) throw new StatsRangeError('from', 'stats.errors.too_long');
   return {

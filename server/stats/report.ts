@@ -6,7 +6,7 @@ import { CHANNELS, type Channel } from '../cases/lifecycle.js';
 import { ValidationError } from '../platform/errors.js';
 import { translate } from '../platform/i18n.js';
 import { parseOrThrow } from '../platform/validation.js';
-import { resolveRange, StatsRangeError, statsQuerySchema, type StatsFilter, type StatsQuery } from './filter.js';
+import { resolveRange, statsQuerySchema, type StatsFilter, type StatsQuery } from './filter.js';
 import type { AgentRow, DepartmentRow, ReportStore } from './report-store.js';
 import type { SurveyIndices } from '../survey/stats.js';
 import type { WorkingTime } from './working-time.js';
@@ -126,13 +126,7 @@ export function createReportService(deps: {
   /** Reads and checks the query (?from=&to=&channel=&category=&department=&agent=&per=) into a filter. */
   async function filterOf(input: unknown, now: Date): Promise<{ filter: StatsFilter; query: ReportQuery; per: Per }> {
     const query = parseOrThrow(reportQuerySchema, input) as ReportQuery;
-    let range;
-    try {
-      range = resolveRange(query, timeZone, now);
-    } catch (err) {
-      if (err instanceof StatsRangeError) throw new ValidationError([{ field: err.field, code: err.code, message: translate('en', err.code) }]);
-      throw err;
-    }
+    const range = resolveRange(query, timeZone, now);
     const found = await store.lookup(query);
     const unknown = [
       query.category !== undefined && found.categoryId === undefined ? 'category' : undefined,

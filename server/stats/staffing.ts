@@ -272,11 +272,10 @@ export function createStaffingService(deps: { store: StaffingStore; officeHours:
         const to = h.data.to ?? (h.data.from ? undefined : fallback.to);
         try {
           // Only `to` given: the eight weeks up to it.
-          const fromDay = from ?? DateTime.fromISO(to!, { zone: timeZone }).minus({ days: DEFAULT_HISTORY_WEEKS * 7 - 1 }).toISODate() ?? undefined;
-          range = resolveRange({ from: fromDay, to }, timeZone, now);
+          range = resolveRange({ from, to }, timeZone, now, DEFAULT_HISTORY_WEEKS * 7);
         } catch (err) {
           if (!(err instanceof StatsRangeError)) throw err;
-          add(err.field, err.code);
+          for (const f of err.fields) add(f.field, f.code);
         }
       }
     }
