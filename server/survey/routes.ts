@@ -1,12 +1,12 @@
 import type { Request, Response } from 'express';
-import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { ValidationError } from '../platform/errors.js';
 import { setPageLanguage } from '../platform/http.js';
 import { translate, type Language } from '../platform/i18n.js';
 import { limitPerWindow } from '../platform/rate-limit.js';
 import type { RouteDef } from '../platform/routing.js';
 import { errorSummary } from '../platform/validation.js';
 import type { Services } from '../services.js';
-import { isSurveyToken, SurveyAnsweredError, SurveyClosedError } from './service.js';
+import { SurveyAnsweredError, SurveyClosedError } from './service.js';
 import { SURVEY_QUESTIONS } from './store.js';
 
 type State = 'open' | 'answered' | 'closed';
@@ -62,7 +62,6 @@ export function surveyRoutes(s: Services): RouteDef[] {
       summary: 'The service survey after a resolved case',
       handler: async (req, res) => {
         const token = String(req.params.token);
-        if (!isSurveyToken(token)) throw new NotFoundError('No such survey');
         const view = await surveys.view(token);
         languageFor(req, res, view.language);
         render(req, res, token, view.state, { thanks: view.state === 'answered' && req.query.tack === '1' });
@@ -76,7 +75,6 @@ export function surveyRoutes(s: Services): RouteDef[] {
       summary: 'Answer the service survey (once)',
       handler: async (req, res) => {
         const token = String(req.params.token);
-        if (!isSurveyToken(token)) throw new NotFoundError('No such survey');
         const { _csrf, ...input } = (req.body ?? {}) as Record<string, unknown>;
         try {
           await surveys.answer(token, input);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomToken, sha256 } from '../auth/service.js';
 import { z } from 'zod';
 import type { CaseResolvedHook, ChangeContext } from '../cases/change.js';
 import { withheldEvent } from '../cases/change.js';
@@ -14,9 +14,7 @@ import { SURVEY_QUESTIONS, type SurveyAnswers, type SurveyStore } from './store.
 
 /** A survey link is 32 random bytes in base64url, like a resident's case link: anything else is not worth a query. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-export const isSurveyToken = (token: unknown): token is string => typeof token === 'string' && TOKEN.test(token);
-
-const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const isSurveyToken = (token: unknown): token is string => typeof token === 'string' && TOKEN.test(token);
 
 /** The survey's link has passed its last day: nothing more is recorded. */
 export class SurveyClosedError extends AppError {
@@ -72,11 +70,11 @@ export function createSurveyService(deps: SurveyServiceDeps) {
       await tx.event(withheldEvent('survey'));
       return;
     }
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken(32);
     const language = isLanguage(c.language) ? c.language : 'sv';
     const written = await store.insertOnce(tx.trx, {
       case_id: c.id,
-      token_hash: hashToken(token),
+      token_hash: sha256(token),
       language,
       channel: c.channel,
       category_id: c.category_id,
@@ -92,7 +90,7 @@ export function createSurveyService(deps: SurveyServiceDeps) {
   /** The survey behind a link; a link of the wrong shape is not looked up. */
   async function find(token: string) {
     if (!isSurveyToken(token)) throw new NotFoundError('No such survey');
-    const survey = await store.findState(hashToken(token));
+    const survey = await store.findState(sha256(token));
     if (!survey) throw new NotFoundError('No such survey');
     return survey;
   }
@@ -118,7 +116,7 @@ export function createSurveyService(deps: SurveyServiceDeps) {
       if (s.answered_at) throw new SurveyAnsweredError();
       if (s.expired) throw new SurveyClosedError();
       const answers = parseSurveyAnswers(input);
-      if (await store.answer(hashToken(token), answers)) return answers;
+      if (await store.answer(sha256(token), answers)) return answers;
       // Answered or closed between the look and the write.
       const now = await find(token);
       throw now.answered_at ? new SurveyAnsweredError() : new SurveyClosedError();
