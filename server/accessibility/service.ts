@@ -62,7 +62,7 @@ const oneLine = (s: string, max: number) => (s.length > max ? `${s.slice(0, max 
  */
 export function createAccessibilityReports(deps: {
   open: CaseOpener;
-  topics: Pick<OrganisationService, 'activeCategory'>;
+  topics: Pick<OrganisationService, 'fallbackCategory'>;
   references: ReferenceAllocator;
   composer: MailComposer;
   /** The topic's short name (config.intake.category); 'ovrigt' when that one is gone. */
@@ -73,8 +73,7 @@ export function createAccessibilityReports(deps: {
   return {
     async report(input: unknown, opts: { lang: Language }): Promise<{ reference: string; token: string }> {
       const v = parseOrThrow(accessibilityReportSchema, input);
-      const category = (await topics.activeCategory(deps.category)) ?? (await topics.activeCategory('ovrigt'));
-      if (!category) throw new Error(`the topic for accessibility reports ("${deps.category}", else "ovrigt") does not exist or is inactive`);
+      const category = await topics.fallbackCategory(deps.category);
       const language = opts.lang;
       // The subject labels the queue row for staff: Swedish. The message is the resident's, in their language.
       const subject = oneLine(translate('sv', 'accessibility.case.subject', { page: v.page ?? translate('sv', 'accessibility.case.no_page') }), SUBJECT_MAX);

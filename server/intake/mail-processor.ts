@@ -25,7 +25,7 @@ export function createMailProcessor(deps: {
   store: InboundStore;
   cases: Pick<CaseStore, 'findCasesForMail'>;
   caseMail: CaseMailService;
-  topics: Pick<OrganisationService, 'activeCategory'>;
+  topics: Pick<OrganisationService, 'fallbackCategory'>;
   mail: Pick<MailStore, 'acknowledgedSince'>;
   attachments: AttachmentService;
   logger: Logger;
@@ -110,8 +110,7 @@ export function createMailProcessor(deps: {
           return { outcome: 'threaded', caseId: thread.id };
         }
       }
-      const category = (await topics.activeCategory(intake.category)) ?? (await topics.activeCategory('ovrigt'));
-      if (!category) throw new Error(`the intake topic "${intake.category}" does not exist or is inactive`);
+      const category = await topics.fallbackCategory(intake.category);
       const windowStart = new Date(Date.now() - intake.ackWindowMinutes * 60_000);
       const acknowledge = !m.classification.suppressAcknowledgement && !(await mail.acknowledgedSince(m.from.address, windowStart));
       const outcome: MailOutcome = thread ? 'new_linked' : 'created';

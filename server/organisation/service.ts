@@ -51,15 +51,27 @@ export function createOrganisationService(deps: { store: OrganisationStore }) {
     return dep.id;
   }
 
+  /** An active topic by its short name, from a per-process copy refreshed every 30 s. */
+  async function activeCategory(slug: string): Promise<CategoryRow | undefined> {
+    if (!topics || Date.now() - topics.loadedAt > TOPIC_CACHE_MS) {
+      const bySlug = store.listCategories({ activeOnly: true }).then((rows) => new Map(rows.map((r) => [r.slug, r])));
+      topics = { loadedAt: Date.now(), bySlug };
+      bySlug.catch(forgetTopics);
+    }
+    return (await topics.bySlug).get(slug);
+  }
+
   return {
-    /** An active topic by its short name, from a per-process copy refreshed every 30 s. */
-    async activeCategory(slug: string): Promise<CategoryRow | undefined> {
-      if (!topics || Date.now() - topics.loadedAt > TOPIC_CACHE_MS) {
-        const bySlug = store.listCategories({ activeOnly: true }).then((rows) => new Map(rows.map((r) => [r.slug, r])));
-        topics = { loadedAt: Date.now(), bySlug };
-        bySlug.catch(forgetTopics);
-      }
-      return (await topics.bySlug).get(slug);
+    activeCategory,
+
+    /**
+     * The topic for contacts that choose none (mail, accessibility reports):
+     * the configured one, else "ovrigt". Neither active is a setup error.
+     */
+    async fallbackCategory(slug: string): Promise<CategoryRow> {
+      const found = (await activeCategory(slug)) ?? (await activeCategory('ovrigt'));
+      if (!found) throw new Error(`the topic "${slug}" (else "ovrigt") does not exist or is inactive`);
+      return found;
     },
 
     listDepartments: store.listDepartments,
