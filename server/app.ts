@@ -21,7 +21,7 @@ import { faqRoutes } from './faq/routes.js';
 import { statsStaffingRoutes } from './stats/staffing-routes.js';
 import { surveyRoutes } from './survey/routes.js';
 import { statsReportRoutes } from './stats/report-routes.js';
-import { clientBundleHandler } from './platform/client-bundle.js';
+import { CLIENT_BUNDLES, clientBundleHandler, type BundleName } from './platform/client-bundle.js';
 import { demoRoutes } from './demo/routes.js';
 import { quarantineRoutes } from './intake/quarantine-routes.js';
 import { intakeRoutes } from './intake/routes.js';
@@ -109,8 +109,7 @@ export function createApp(services: Services): Express {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  app.get('/static/js/live.js', clientBundleHandler(config.env === 'production'));
-  app.get('/static/js/charts.js', clientBundleHandler(config.env === 'production', 'charts'));
+  for (const name of Object.keys(CLIENT_BUNDLES) as BundleName[]) app.get(`/static/js/${name}.js`, clientBundleHandler(config.env === 'production', name));
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
 
   app.get('/healthz', async (_req, res) => {

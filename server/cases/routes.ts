@@ -45,6 +45,19 @@ const SECTION_IDS: Record<CaseAction, string> = {
   release: 'legal-hold-title',
 };
 
+/** Where the page opens after an action went through: the part of the case it changed. */
+const DONE_ANCHORS: Record<CaseAction, string> = {
+  reply: 'timeline',
+  note: 'timeline',
+  status: 'actions',
+  assign: 'actions',
+  forward: 'actions',
+  callback: SECTION_IDS.callback,
+  identity: SECTION_IDS.identity,
+  hold: 'legal-hold',
+  release: 'legal-hold',
+};
+
 /** The failed action, summarised at the top of the page with links to what to fix. */
 function failureSummary(action: CaseAction, error: AppError, lang: string) {
   const items =
@@ -123,7 +136,7 @@ export function caseRoutes(s: Services): RouteDef[] {
       const ref = referenceParam(req);
       try {
         await run(ref, req);
-        const anchor = name === 'reply' || name === 'note' ? 'timeline' : name === 'callback' || name === 'identity' ? SECTION_IDS[name] : name === 'hold' || name === 'release' ? 'legal-hold' : 'actions';
+        const anchor = DONE_ANCHORS[name];
         res.redirect(303, `/agent/cases/${ref}?klart=${name}#${anchor}`);
       } catch (err) {
         if (err instanceof AppError && (err.status === 400 || err.status === 409)) {

@@ -308,7 +308,8 @@ export function createLiveHub(deps: {
         socket.join(d.rooms);
         return ok({ cursor: feed.delivered, board: await boardView(d.lang) });
       }
-      if (input.board && (d.kind !== 'staff' || !hasRole(d.user!.role, 'agent'))) return forbidden;
+      // A staff socket is at least an agent (mayUse above): the board is for staff sockets.
+      if (input.board && d.kind !== 'staff') return forbidden;
       const audiences: Audience[] = [];
       let viewing: SocketData['viewing'];
       if (d.kind === 'resident') {
