@@ -23,4 +23,10 @@ export interface AuthUser {
   email: string;
   name: string;
   role: Role;
+  /**
+   * May see residents with protected identity (users.sees_protected): set
+   * only on the user of a request, read with its session or token; absent
+   * elsewhere (then ask the database).
+   */
+  seesProtected?: boolean;
 }

@@ -78,6 +78,12 @@ export function createAuthService(deps: {
   const idleSince = () => new Date(Date.now() - config.sessionIdleMinutes * 60_000);
   const endedListeners = new Set<(sessionId: string) => void>();
   const toAuthUser = (u: AuthUser): AuthUser => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+  /**
+   * The user of this request (its session or token, read just now): with
+   * the protected-identity permission, so a request needs no second query
+   * for it. Only here: a user object kept longer would carry a stale value.
+   */
+  const toRequestUser = (u: AuthUser & { sees_protected?: boolean }): AuthUser => ({ ...toAuthUser(u), seesProtected: u.sees_protected === true });
 
   /** Tells the live workspace which sessions ended, so their sockets close at once. */
   function sessionsEnded(ids: Iterable<string>): void {
@@ -136,7 +142,7 @@ export function createAuthService(deps: {
     if (!found) return undefined;
     // Like sessions: "last used" to the minute, without a write on every call.
     if (!found.lastUsedAt || Date.now() - new Date(found.lastUsedAt).getTime() > 60_000) await store.touchApiToken(found.tokenId);
-    return { user: toAuthUser(found.user), scope: found.scope, tokenId: found.tokenId };
+    return { user: toRequestUser(found.user), scope: found.scope, tokenId: found.tokenId };
   }
 
   return {
@@ -197,7 +203,7 @@ export function createAuthService(deps: {
       if (!row) return undefined;
       // Touch at most once a minute to keep writes off the hot path.
       if (Date.now() - new Date(row.last_seen_at).getTime() > 60_000) await store.touchSession(id);
-      return { sessionId: id, csrfSecret: row.csrf_secret, user: toAuthUser(row.user) };
+      return { sessionId: id, csrfSecret: row.csrf_secret, user: toRequestUser(row.user) };
     },
 
     async endSession(token: string): Promise<void> {

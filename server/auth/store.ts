@@ -80,10 +80,10 @@ export function createAuthStore(db: Knex) {
         .andWhere('s.expires_at', '>', db.fn.now())
         .andWhere('s.last_seen_at', '>', idleSince)
         .andWhere('u.active', true)
-        .first('s.*', 'u.email', 'u.name', 'u.role');
+        .first('s.*', 'u.email', 'u.name', 'u.role', 'u.sees_protected');
       if (!row) return undefined;
-      const { email, name, role, ...session } = row as SessionRow & { email: string; name: string; role: Role };
-      return { ...session, user: { id: session.user_id, email, name, role } as UserRow };
+      const { email, name, role, sees_protected, ...session } = row as SessionRow & { email: string; name: string; role: Role; sees_protected: boolean };
+      return { ...session, user: { id: session.user_id, email, name, role, sees_protected } as UserRow };
     },
     async touchSession(id: string): Promise<void> {
       await db('sessions').where({ id }).update({ last_seen_at: db.fn.now() });

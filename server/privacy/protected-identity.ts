@@ -72,7 +72,7 @@ export function createProtectedIdentity(deps: { store: ProtectedIdentityStore; c
       const user = 'user' in who ? who.user : undefined;
       // The permission matters for a protected resident, and on the case page (whether to offer the mark form):
       // an API answer about anyone else needs no lookup.
-      const sees = user && (prot || via === 'case_page') ? await store.seesProtected(user.id) : false;
+      const sees = user && (prot || via === 'case_page') ? (user.seesProtected ?? (await store.seesProtected(user.id))) : false;
       const canMark = sees || (user !== undefined && hasRole(user.role, 'admin'));
       if (prot && sees) await accessLog.record(who, 'case.protected_contact', { caseId: c.id, caseReference: c.reference, detail: { via } });
       return { protected: prot, shown: !prot || sees, canMark };
@@ -102,7 +102,7 @@ export function createProtectedIdentity(deps: { store: ProtectedIdentityStore; c
      * the permission, and admins; anyone else is refused with nothing written.
      */
     async mark(reference: string, user: AuthUser, input: unknown): Promise<void> {
-      if (!hasRole(user.role, 'admin') && !(await store.seesProtected(user.id))) {
+      if (!hasRole(user.role, 'admin') && !(user.seesProtected ?? (await store.seesProtected(user.id)))) {
         throw new ForbiddenError('Only users allowed to see protected identities, and admins, can change the mark');
       }
       const v = parseOrThrow(markSchema, input);
