@@ -153,12 +153,6 @@ export function createAuthService(deps: {
       return toAuthUser(row);
     },
 
-    /** Checks the password; answers the user or undefined, never why. Not counted: sign-in uses signIn. */
-    async verifyCredentials(email: string, password: string): Promise<AuthUser | undefined> {
-      const user = await store.findUserByEmail(email);
-      return (await checkPassword(user, password)) ? toAuthUser(user!) : undefined;
-    },
-
     /** A sign-in attempt, counted against the per-account lockout (LOGIN_LOCKOUT_*). */
     signIn: attempt,
 

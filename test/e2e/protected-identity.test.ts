@@ -33,8 +33,9 @@ describe('browser (Chromium): protected identity', function () {
     allowed = await launchBrowser();
     other = await launchBrowser();
     const { email } = await signIn(app, allowed, 'agent', 'Behörig Handläggare');
-    const user = await app.services.auth.verifyCredentials(email, 'correct horse battery staple');
-    await app.services.protectedIdentity.setPermission(user!.id, 'true');
+    const found = await app.services.auth.signIn(email, 'correct horse battery staple');
+    assert.ok(found.ok);
+    await app.services.protectedIdentity.setPermission(found.user.id, 'true');
     await signIn(app, other, 'agent', 'Vanlig Handläggare');
     const res = await fetch(url('/api/v1/cases'), {
       method: 'POST',

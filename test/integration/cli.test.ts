@@ -65,7 +65,7 @@ describe('CLI (server/cli.ts)', function () {
         [[email, 'agent', 'Cli Agent']],
         'only the valid user was created',
       );
-      assert.ok(await s.auth.verifyCredentials(email, password), 'the password works');
+      assert.ok((await s.auth.signIn(email, password)).ok, 'the password works');
     };
     if (databaseKind === 'postgres') await check(t.services);
     else await withEmbedded(dataDir, check);
