@@ -190,9 +190,11 @@ describe('browser (Chromium): the FAQ editor and statistics', function () {
       { article_id: a, lang: 'ar', helpful: false, comment: 'لم أفهم' },
       { article_id: b, lang: 'sv', helpful: true },
     ]);
+    // As the service writes them: a visit's first opening is also its last until it opens another suggestion.
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
     await app.db('faq_deflections').insert([
-      { token: randomBytes(16).toString('base64url'), opened_at: new Date(Date.now() - 3 * 3600_000) },
-      { token: randomBytes(16).toString('base64url'), opened_at: new Date(Date.now() - 2 * 3600_000), submitted_at: new Date() },
+      { token: randomBytes(16).toString('base64url'), opened_at: hoursAgo(3), last_opened_at: hoursAgo(3) },
+      { token: randomBytes(16).toString('base64url'), opened_at: hoursAgo(2), last_opened_at: hoursAgo(2), submitted_at: new Date() },
     ]);
 
     const { page } = manager;
