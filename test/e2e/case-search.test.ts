@@ -46,6 +46,8 @@ describe('browser (Chromium): case search', function () {
     await tabTo(page, (f) => f.href === '/agent/sok', 'the search link in the navigation');
     assert.equal((await focused(page)).text, t('search.nav'));
     await Promise.all([page.waitForURL(url('/agent/sok')), page.keyboard.press('Enter')]);
+    // Chromium applies autofocus at its next rendering step, which on a busy machine can come after the load event.
+    await page.waitForFunction(() => document.activeElement?.id === 'f-q', undefined, { timeout: 5_000 }).catch(() => undefined);
     assert.equal((await focused(page)).id, 'f-q', 'the search field has focus when the page opens');
     await assertAccessible(page, 'the empty search page');
 
